@@ -1,0 +1,8 @@
+"""sitekeeper: managed technology service for integrated homes and businesses."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("sitekeeper")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"

@@ -1,0 +1,176 @@
+"""Check specifications: one pydantic model per probe type, joined in a discriminated union.
+
+A spec says *what* to observe and *how to judge it*; a probe (sitekeeper.probes) does the
+observing. Adding a protocol = a spec class here, a module in probes/, one registry line.
+Ports may be given by number, or left to the device's named ports / the well-known default.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sitekeeper.checks.duration import Duration
+
+# Well-known ports by service name; a device's `ports:` map overrides them.
+DEFAULT_PORTS: dict[str, int] = {
+    "ssh": 22,
+    "telnet": 23,
+    "dns": 53,
+    "http": 80,
+    "https": 443,
+    "smb": 445,
+    "rtsp": 554,
+    "ipp": 631,
+    "pjlink": 4352,
+    "crestron-cip": 41794,
+    "control": 23,
+}
+
+
+class Threshold(BaseModel):
+    """Judge a named value: e.g. `{value: rtt_ms, warn_above: 100, crit_above: 500}`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: str
+    warn_above: float | None = None
+    crit_above: float | None = None
+    warn_below: float | None = None
+    crit_below: float | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Threshold:
+        if None is self.warn_above is self.crit_above is self.warn_below is self.crit_below:
+            raise ValueError("give at least one of warn_above, crit_above, warn_below, crit_below")
+        return self
+
+
+class BaseCheck(BaseModel):
+    """Fields every check has. Timing follows Nagios: a failing check is retried every
+    `retry_interval` until it has failed `max_attempts` times in a row, then it is HARD."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(default="", pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$|^$")
+    enabled: bool = True
+    interval: Duration = 60.0
+    retry_interval: Duration | None = None  # default: min(interval, 30s)
+    timeout: Duration = 10.0
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    thresholds: tuple[Threshold, ...] = ()
+
+    @model_validator(mode="after")
+    def _timing(self) -> BaseCheck:
+        if not 1.0 <= self.interval <= 86400.0:
+            raise ValueError("interval must be between 1s and 1d")
+        if self.timeout > self.interval:
+            raise ValueError(
+                f"timeout ({self.timeout:g}s) must not exceed interval ({self.interval:g}s): "
+                "a check must never overlap itself"
+            )
+        if self.retry_interval is not None and self.retry_interval < 0.5:
+            raise ValueError("retry_interval must be at least 500ms")
+        return self
+
+    @property
+    def effective_retry_interval(self) -> float:
+        if self.retry_interval is not None:
+            return self.retry_interval
+        return min(self.interval, 30.0)
+
+    @property
+    def check_name(self) -> str:
+        return self.name or str(getattr(self, "type", "check"))
+
+
+class IcmpCheck(BaseCheck):
+    """Echo requests; values: rtt_ms (avg), rtt_min_ms, rtt_max_ms, jitter_ms, loss_pct."""
+
+    type: Literal["icmp"] = "icmp"
+    count: int = Field(default=3, ge=1, le=20)
+    packet_interval: Duration = 0.2
+    payload_size: int = Field(default=56, ge=0, le=1472)
+    max_loss_pct: float = Field(default=100.0, ge=0, le=100)  # ok=False at or above this loss
+
+
+class TcpCheck(BaseCheck):
+    """Connect; optionally send a line and expect a reply matching a regex.
+    Values: connect_ms, and banner (first bytes of the reply) when `expect` is set."""
+
+    type: Literal["tcp"] = "tcp"
+    port: int | None = Field(default=None, ge=1, le=65535)
+    port_name: str | None = None
+    send: str | None = None  # escapes like \r\n are honoured
+    expect: str | None = None  # regex searched in what the peer sends
+    tls: bool = False
+    verify_tls: bool = True
+
+    @model_validator(mode="after")
+    def _port(self) -> TcpCheck:
+        if self.port is None and self.port_name is None:
+            raise ValueError("a tcp check needs `port` (a number) or `port_name` (e.g. rtsp)")
+        return self
+
+
+class HttpCheck(BaseCheck):
+    """An HTTP(S) request. Values: http_status, latency_ms, body_bytes, json_value, tls_days_to_expiry."""
+
+    type: Literal["http"] = "http"
+    url: str | None = None  # full URL; `{address}` and `{port}` are filled in
+    scheme: Literal["http", "https"] = "http"
+    port: int | None = Field(default=None, ge=1, le=65535)
+    port_name: str | None = None
+    path: str = "/"
+    method: Literal["GET", "HEAD", "POST"] = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str | None = None
+    expect_status: tuple[int, ...] = ()  # default: any 2xx or 3xx
+    body_contains: str | None = None
+    body_regex: str | None = None
+    json_field: str | None = None  # dotted path into a JSON reply, e.g. status.ok or items.0.name
+    json_equals: str | int | float | bool | None = None
+    verify_tls: bool = True
+    follow_redirects: bool = True
+    warn_latency_ms: float | None = Field(default=None, gt=0)
+    crit_latency_ms: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _path(self) -> HttpCheck:
+        if not self.path.startswith("/"):
+            raise ValueError("path must start with /")
+        return self
+
+
+class DnsCheck(BaseCheck):
+    """Resolve `query` at the device (a DNS server) or at `server`.
+    Values: answers (comma-separated), answer_count, rcode."""
+
+    type: Literal["dns"] = "dns"
+    query: str
+    record_type: Literal["A", "AAAA", "CNAME", "MX", "NS", "PTR", "SRV", "TXT", "SOA"] = "A"
+    server: str | None = None  # default: the device's address
+    port: int | None = Field(default=None, ge=1, le=65535)
+    port_name: str | None = "dns"
+    protocol: Literal["udp", "tcp"] = "udp"
+    expect: tuple[str, ...] = ()  # every one of these must be among the answers
+
+
+class TlsCheck(BaseCheck):
+    """Handshake and read the certificate. Values: days_to_expiry, verified (0/1), tls_version."""
+
+    type: Literal["tls"] = "tls"
+    port: int | None = Field(default=None, ge=1, le=65535)
+    port_name: str | None = "https"
+    server_name: str | None = None  # SNI; default: the device's address
+    warn_days: float = 21.0
+    crit_days: float = 7.0
+
+
+CheckSpec = Annotated[
+    IcmpCheck | TcpCheck | HttpCheck | DnsCheck | TlsCheck,
+    Field(discriminator="type"),
+]
+
+CHECK_TYPES: tuple[str, ...] = ("icmp", "tcp", "http", "dns", "tls")

@@ -1,0 +1,142 @@
+"""Inventory as code: Client -> Site -> Device, with the checks each device gets.
+
+These models validate one entry at a time; rules that span the file (duplicate ids,
+dangling or circular `depends_on`) live in `sitekeeper.inventory.validate`.
+Credentials are a *reference* (a name in the secret store), never the secret itself.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sitekeeper.checks.duration import Duration
+from sitekeeper.checks.specs import CheckSpec
+from sitekeeper.inventory.kinds import DEFAULT_SYSTEM, DeviceKind, System
+
+Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+KEY_HINT = "lower-case letters, digits, '-' and '_', starting with a letter or digit (max 63)"
+
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\.?$"
+)
+_SECRETISH = re.compile(r"(?i)^(password|passwd|secret|community|token|api_key|apikey|key)$")
+
+
+def check_address(value: str) -> str:
+    """An IPv4/IPv6 address or a DNS name; anything else is a clear error."""
+    value = value.strip()
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        pass
+    if re.fullmatch(r"[\d.]+", value) or not _HOSTNAME.match(value):
+        raise ValueError(
+            f"{value!r} is not an IP address or host name (e.g. 192.0.2.10, 2001:db8::1, nvr.local)"
+        )
+    return value
+
+
+class CheckOverride(BaseModel):
+    """Turn a profile's check off by name: `{name: icmp, enabled: false}`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    enabled: Annotated[bool, Field(strict=True)] = False
+
+
+class Defaults(BaseModel):
+    """Defaults for every check in the file (a check's own value wins)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    interval: Duration | None = None
+    retry_interval: Duration | None = None
+    timeout: Duration | None = None
+    max_attempts: int | None = Field(default=None, ge=1, le=20)
+    disable_checks: tuple[str, ...] = ()  # profile checks to leave out everywhere, e.g. [icmp]
+
+
+class Device(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Key
+    kind: DeviceKind
+    address: str
+    name: str | None = None
+    system: System | None = None  # default: from the kind
+    vendor: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    firmware: str | None = None
+    installed: date | None = None
+    warranty_end: date | None = None
+    criticality: int = Field(default=3, ge=1, le=5)
+    depends_on: tuple[Key, ...] = ()
+    tags: tuple[str, ...] = ()
+    credentials: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:/-]{1,128}$")
+    ports: dict[str, Annotated[int, Field(ge=1, le=65535)]] = Field(default_factory=dict)
+    profile_checks: bool = True  # include the kind's default checks
+    checks: tuple[CheckSpec | CheckOverride, ...] = ()
+    notes: str | None = None
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return check_address(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_secrets(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for k in data:
+                if isinstance(k, str) and _SECRETISH.match(k):
+                    raise ValueError(
+                        f"`{k}` looks like a secret written inline; put it in the secret store "
+                        "and refer to it with `credentials: <name>`"
+                    )
+        return data
+
+    @model_validator(mode="after")
+    def _dates(self) -> Device:
+        if self.installed and self.warranty_end and self.warranty_end < self.installed:
+            raise ValueError("warranty_end is before installed")
+        if self.id in self.depends_on:
+            raise ValueError(f"device {self.id!r} cannot depend on itself")
+        return self
+
+    @property
+    def effective_system(self) -> System:
+        return self.system or DEFAULT_SYSTEM[self.kind]
+
+
+class Site(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Key
+    name: str | None = None
+    address: str | None = None  # postal address, free text
+    timezone: str = "UTC"
+    devices: tuple[Device, ...] = ()
+
+
+class Client(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Key
+    name: str | None = None
+    contact: str | None = None
+    sites: tuple[Site, ...] = ()
+
+
+class Inventory(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int = Field(default=1, ge=1, le=1)
+    defaults: Defaults = Defaults()
+    clients: tuple[Client, ...] = ()

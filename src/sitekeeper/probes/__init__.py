@@ -1,0 +1,13 @@
+"""Probes: one module per protocol, one signature (see `base`), one registry.
+
+Adding a probe: a spec class in `sitekeeper.checks.specs`, a module here with
+`async def probe(target, spec, ctx) -> Observation`, and one line in PROBES.
+"""
+
+from __future__ import annotations
+
+from sitekeeper.probes.base import ProbeContext, ProbeFn, Target
+
+PROBES: dict[str, ProbeFn] = {}
+
+__all__ = ["PROBES", "ProbeContext", "ProbeFn", "Target"]
