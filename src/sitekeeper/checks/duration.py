@@ -20,7 +20,9 @@ def parse_duration(value: object) -> float:
     elif isinstance(value, str):
         m = _RE.match(value)
         if not m:
-            raise ValueError(f"{value!r} is not a duration; use seconds or e.g. 500ms, 30s, 5m, 1h, 1d")
+            raise ValueError(
+                f"{value!r} is not a duration; use seconds or e.g. 500ms, 30s, 5m, 1h, 1d"
+            )
         seconds = float(m.group(1)) * _UNITS[m.group(2) or "s"]
     else:
         raise ValueError("use seconds or a duration like 30s, 5m, 1h")

@@ -39,7 +39,12 @@ RTSP: CheckDict = {
     "send": "OPTIONS rtsp://{address}:{port}/ RTSP/1.0\\r\\nCSeq: 1\\r\\n\\r\\n",
     "expect": r"^RTSP/1\.0 ",
 }
-PJLINK: CheckDict = {"type": "tcp", "name": "pjlink", "port_name": "pjlink", "expect": r"^PJLINK [01]"}
+PJLINK: CheckDict = {
+    "type": "tcp",
+    "name": "pjlink",
+    "port_name": "pjlink",
+    "expect": r"^PJLINK [01]",
+}
 DNS_PORT: CheckDict = {"type": "tcp", "name": "dns-tcp", "port_name": "dns"}
 SSH: CheckDict = {"type": "tcp", "name": "ssh", "port_name": "ssh", "expect": r"^SSH-"}
 SMB: CheckDict = {"type": "tcp", "name": "smb", "port_name": "smb"}

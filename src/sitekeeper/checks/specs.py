@@ -7,9 +7,10 @@ Ports may be given by number, or left to the device's named ports / the well-kno
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sitekeeper.checks.duration import Duration
 
@@ -85,6 +86,16 @@ class BaseCheck(BaseModel):
         return self.name or str(getattr(self, "type", "check"))
 
 
+def _check_regex(pattern: str | None) -> str | None:
+    """A regex that does not compile is a config error, reported at load, not at 3 a.m."""
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as err:
+            raise ValueError(f"not a valid regular expression: {err}") from err
+    return pattern
+
+
 class IcmpCheck(BaseCheck):
     """Echo requests; values: rtt_ms (avg), rtt_min_ms, rtt_max_ms, jitter_ms, loss_pct."""
 
@@ -92,7 +103,8 @@ class IcmpCheck(BaseCheck):
     count: int = Field(default=3, ge=1, le=20)
     packet_interval: Duration = 0.2
     payload_size: int = Field(default=56, ge=0, le=1472)
-    max_loss_pct: float = Field(default=100.0, ge=0, le=100)  # ok=False at or above this loss
+    # ok=False at or above this loss; 0 would mean "never ok", so it is not allowed.
+    max_loss_pct: float = Field(default=100.0, gt=0, le=100)
 
 
 class TcpCheck(BaseCheck):
@@ -107,6 +119,8 @@ class TcpCheck(BaseCheck):
     tls: bool = False
     verify_tls: bool = True
 
+    _expect_compiles = field_validator("expect")(_check_regex)
+
     @model_validator(mode="after")
     def _port(self) -> TcpCheck:
         if self.port is None and self.port_name is None:
@@ -115,7 +129,8 @@ class TcpCheck(BaseCheck):
 
 
 class HttpCheck(BaseCheck):
-    """An HTTP(S) request. Values: http_status, latency_ms, body_bytes, json_value, tls_days_to_expiry."""
+    """An HTTP(S) request.
+    Values: http_status, latency_ms, body_bytes, json_value, tls_days_to_expiry."""
 
     type: Literal["http"] = "http"
     url: str | None = None  # full URL; `{address}` and `{port}` are filled in
@@ -135,6 +150,8 @@ class HttpCheck(BaseCheck):
     follow_redirects: bool = True
     warn_latency_ms: float | None = Field(default=None, gt=0)
     crit_latency_ms: float | None = Field(default=None, gt=0)
+
+    _body_regex_compiles = field_validator("body_regex")(_check_regex)
 
     @model_validator(mode="after")
     def _path(self) -> HttpCheck:

@@ -10,12 +10,20 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from sitekeeper.checks.duration import Duration
-from sitekeeper.checks.specs import CheckSpec
+from sitekeeper.checks.specs import DnsCheck, HttpCheck, IcmpCheck, TcpCheck, TlsCheck
 from sitekeeper.inventory.kinds import DEFAULT_SYSTEM, DeviceKind, System
 
 Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
@@ -50,6 +58,36 @@ class CheckOverride(BaseModel):
     enabled: Annotated[bool, Field(strict=True)] = False
 
 
+def _check_tag(value: Any) -> str | None:
+    """Which model a `checks:` entry is: a check by its `type`, or an override (name+enabled)."""
+    if isinstance(value, dict):
+        kind = value.get("type")
+        if isinstance(kind, str):
+            return kind
+        if set(value) <= {"name", "enabled"}:
+            return "override"
+        return None
+    return str(getattr(value, "type", "override"))
+
+
+CheckEntry = Annotated[
+    Annotated[IcmpCheck, Tag("icmp")]
+    | Annotated[TcpCheck, Tag("tcp")]
+    | Annotated[HttpCheck, Tag("http")]
+    | Annotated[DnsCheck, Tag("dns")]
+    | Annotated[TlsCheck, Tag("tls")]
+    | Annotated[CheckOverride, Tag("override")],
+    Discriminator(
+        _check_tag,
+        custom_error_type="check_type",
+        custom_error_message=(
+            "a check needs `type:` (one of icmp, tcp, http, dns, tls), or only `name:` and "
+            "`enabled: false` to turn a profile check off"
+        ),
+    ),
+]
+
+
 class Defaults(BaseModel):
     """Defaults for every check in the file (a check's own value wins)."""
 
@@ -82,7 +120,7 @@ class Device(BaseModel):
     credentials: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:/-]{1,128}$")
     ports: dict[str, Annotated[int, Field(ge=1, le=65535)]] = Field(default_factory=dict)
     profile_checks: bool = True  # include the kind's default checks
-    checks: tuple[CheckSpec | CheckOverride, ...] = ()
+    checks: tuple[CheckEntry, ...] = ()
     notes: str | None = None
 
     @field_validator("address")

@@ -6,8 +6,15 @@ Adding a probe: a spec class in `sitekeeper.checks.specs`, a module here with
 
 from __future__ import annotations
 
+from sitekeeper.probes import dns, http, icmp, tcp, tls
 from sitekeeper.probes.base import ProbeContext, ProbeFn, Target
 
-PROBES: dict[str, ProbeFn] = {}
+PROBES: dict[str, ProbeFn] = {
+    "icmp": icmp.probe,
+    "tcp": tcp.probe,
+    "http": http.probe,
+    "dns": dns.probe,
+    "tls": tls.probe,
+}
 
 __all__ = ["PROBES", "ProbeContext", "ProbeFn", "Target"]

@@ -1,0 +1,54 @@
+"""The `sitekeeper` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sitekeeper import __version__
+from sitekeeper.cli import check, inventory, lab
+from sitekeeper.cli.demo import demo
+from sitekeeper.cli.status import status
+from sitekeeper.cli.up import up
+
+app = typer.Typer(
+    name="sitekeeper",
+    help=(
+        "Managed technology service for integrated homes and businesses.\n\n"
+        "Start here: `sitekeeper inventory apply FILE`, then `sitekeeper up`, then "
+        "`sitekeeper status`. Try it on a simulated site with `sitekeeper demo`.\n\n"
+        "Settings come from the environment: SITEKEEPER_DATA_DIR (default: your user data "
+        "directory) and SITEKEEPER_DATABASE_URL (default: SQLite in the data directory)."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command()(up)
+app.command()(status)
+app.command()(demo)
+app.add_typer(inventory.app, name="inventory")
+app.add_typer(check.app, name="check")
+app.add_typer(lab.app, name="lab")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sitekeeper {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = None,
+) -> None:
+    """Managed technology service for integrated homes and businesses."""
+
+
+def main() -> None:
+    app()

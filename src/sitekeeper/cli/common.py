@@ -1,0 +1,89 @@
+"""What every command shares: the console, settings, opening the store, clean errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from sitekeeper.errors import InventoryError, SitekeeperError
+from sitekeeper.settings import Settings, load_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Exit codes scripts can rely on.
+EXIT_ERROR = 1  # something went wrong
+EXIT_INVALID = 2  # the input (file, arguments) is invalid; nothing was changed
+
+
+def settings() -> Settings:
+    try:
+        return load_settings()
+    except Exception as err:  # pydantic's ValidationError on a bad SITEKEEPER_* variable
+        fail(f"invalid SITEKEEPER_* setting: {err}")
+
+
+def open_store() -> Any:
+    """Open (and migrate) the store; a missing [server] extra is a clear error."""
+    try:
+        from sitekeeper.results.store import Store
+    except ModuleNotFoundError as err:
+        fail(
+            f"this command needs the server parts ({err.name} is missing): "
+            "pip install 'sitekeeper[server]'"
+        )
+    return Store.open(settings())
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str, sort_keys=False) + "\n")
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn sitekeeper's errors into a message and an exit code, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except InventoryError as err:
+            err_console.print(f"[bold red]error:[/] {err}", highlight=False)
+            raise typer.Exit(EXIT_INVALID) from None
+        except SitekeeperError as err:
+            fail(str(err))
+
+    return wrapper
+
+
+def ago(ts: float | None, now: float) -> str:
+    if ts is None:
+        return "never"
+    s = max(0.0, now - ts)
+    if s < 90:
+        return f"{s:.0f}s ago"
+    if s < 5400:
+        return f"{s / 60:.0f}m ago"
+    if s < 36 * 3600:
+        return f"{s / 3600:.1f}h ago"
+    return f"{s / 86400:.1f}d ago"
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")

@@ -1,0 +1,202 @@
+"""`sitekeeper lab ...`: the simulated integrated site, and faults to inject into it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from sitekeeper.cli.common import console, handle_errors, print_json, settings
+
+app = typer.Typer(
+    help=(
+        "A simulated integrated site on loopback (router, switches, APs, NVR and cameras, "
+        "projector, displays, codec, audio, lighting, shades, control, UPS, PDU, NAS, printer) "
+        "with faults you can inject. `sitekeeper demo` runs it together with monitoring."
+    ),
+    no_args_is_help=True,
+)
+
+DeviceArg = Annotated[
+    str, typer.Argument(help="Lab device id, e.g. core-switch (see `lab status`).")
+]
+LabOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lab",
+        help="Control address of the running lab (default 127.0.0.1:8479, or SITEKEEPER_LAB_CONTROL).",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+STATE_STYLE = {"up": "green", "degraded": "yellow", "down": "bold red"}
+
+
+def _client(lab: str | None) -> Any:
+    from sitekeeper.lab.client import LabClient
+
+    where = lab or settings().lab_control
+    return LabClient(where if where.startswith("http") else f"http://{where}")
+
+
+def _print_device(d: dict[str, Any]) -> None:
+    state = Text(d["state"].upper(), style=STATE_STYLE.get(d["state"], ""))
+    line = Text.assemble(f"{d['id']}: ", state)
+    if d.get("cause") and d["cause"] != d["id"]:
+        line.append(f" (because {d['cause']} is down)", style="dim")
+    if d["state"] == "degraded":
+        line.append(f" +{d['latency_ms']:.0f} ms, {d['loss_pct']:.0f}% loss", style="dim")
+    console.print(line)
+
+
+def _status_table(status: dict[str, Any]) -> Table:
+    table = Table(title=f"{status['site']} — lab ({status['mode']})", header_style="bold")
+    for col in ("Device", "Kind", "State", "Fault", "Address", "Ports", "Depends on"):
+        table.add_column(col)
+    for d in status["devices"]:
+        fault = d["fault"]["mode"] if d.get("fault") else ""
+        if d["state"] == "down" and d.get("cause") and d["cause"] != d["id"]:
+            fault = fault or f"via {d['cause']}"
+        table.add_row(
+            d["id"],
+            d["kind"],
+            Text(d["state"], style=STATE_STYLE.get(d["state"], "")),
+            fault,
+            d["address"],
+            " ".join(f"{k}:{v}" for k, v in d["ports"].items()),
+            ", ".join(d["depends_on"]),
+        )
+    return table
+
+
+@app.command()
+@handle_errors
+def up(
+    control_port: Annotated[int, typer.Option(help="Port of the control API on 127.0.0.1.")] = 8479,
+    fallback: Annotated[
+        bool | None,
+        typer.Option(
+            "--fallback/--no-fallback",
+            help="Force (or forbid) the single-address layout: every device on 127.0.0.1 with its own ports. Default: detect.",
+        ),
+    ] = None,
+    write_inventory: Annotated[
+        Path | None,
+        typer.Option("--write-inventory", help="Also write the lab's inventory YAML to this file."),
+    ] = None,
+) -> None:
+    """Run the simulated site in the foreground until Ctrl-C.
+
+    Then, in another terminal: `sitekeeper lab inventory > lab.yaml`,
+    `sitekeeper inventory apply lab.yaml`, `sitekeeper up`. Or run `sitekeeper demo`,
+    which does all of it in one process.
+    """
+    from sitekeeper.cli.up import install_stop_handlers
+    from sitekeeper.lab.lab import Lab
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        install_stop_handlers(stop)
+        async with Lab(control_port=control_port, fallback=fallback) as lab:
+            if write_inventory:
+                write_inventory.write_text(lab.inventory_text(), encoding="utf-8")
+            console.print(_status_table(lab.status()))
+            console.print(
+                f"lab up: {len(lab.device_ids)} devices in {lab.startup_s * 1000 if lab.startup_s else 0:.0f} ms; "
+                f"control API at {lab.control_url}. Ctrl-C to stop."
+            )
+            console.print(
+                "next: [bold]sitekeeper lab inventory > lab.yaml && sitekeeper inventory apply lab.yaml "
+                "&& sitekeeper up[/]"
+            )
+            await stop.wait()
+
+    asyncio.run(main())
+
+
+@app.command()
+@handle_errors
+def status(lab: LabOpt = None, json: JsonOpt = False) -> None:
+    """Show every lab device: its fault, and what the network shows of it."""
+    data = _client(lab).status()
+    if json:
+        print_json(data)
+    else:
+        console.print(_status_table(data))
+
+
+@app.command()
+@handle_errors
+def inventory(lab: LabOpt = None) -> None:
+    """Print the inventory YAML of the running lab (apply it with `sitekeeper inventory apply`)."""
+    typer.echo(_client(lab).inventory_text(), nl=False)
+
+
+@app.command()
+@handle_errors
+def fail(device: DeviceArg, lab: LabOpt = None, json: JsonOpt = False) -> None:
+    """Make DEVICE stop answering, and every device that depends on it."""
+    result = _client(lab).fail(device)
+    print_json(result) if json else _print_device(result)
+
+
+@app.command()
+@handle_errors
+def recover(
+    device: Annotated[str | None, typer.Argument(help="Lab device id; omit with --all.")] = None,
+    all_devices: Annotated[bool, typer.Option("--all", help="Clear every fault.")] = False,
+    lab: LabOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Clear DEVICE's fault (devices behind it come back unless they have their own)."""
+    client = _client(lab)
+    if all_devices:
+        result = client.recover_all()
+        if json:
+            print_json(result)
+        else:
+            console.print(f"all faults cleared: {result['counts']}")
+        return
+    if device is None:
+        raise typer.BadParameter("give a device id, or --all")
+    result = client.recover(device)
+    print_json(result) if json else _print_device(result)
+
+
+@app.command()
+@handle_errors
+def degrade(
+    device: DeviceArg,
+    latency_ms: Annotated[
+        float,
+        typer.Option("--latency-ms", help="Added delay before each reply.", min=0, max=60_000),
+    ] = 500.0,
+    loss_pct: Annotated[
+        float,
+        typer.Option("--loss-pct", help="Share of connections that get no reply.", min=0, max=100),
+    ] = 0.0,
+    lab: LabOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Make DEVICE slow and lossy ("online but uneven"), and what depends on it."""
+    result = _client(lab).degrade(device, latency_ms, loss_pct)
+    print_json(result) if json else _print_device(result)
+
+
+@app.command()
+@handle_errors
+def flap(
+    device: DeviceArg,
+    period: Annotated[
+        float, typer.Option(help="Seconds down, then seconds up, and again.", min=0.5, max=3600)
+    ] = 10.0,
+    lab: LabOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Make DEVICE go down and up every PERIOD seconds until recovered."""
+    result = _client(lab).flap(device, period)
+    print_json(result) if json else _print_device(result)

@@ -1,0 +1,57 @@
+"""`sitekeeper status`: what is wrong right now, problems first."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from sitekeeper.cli.common import console, handle_errors, iso, open_store, print_json
+
+
+@handle_errors
+def status(
+    client: Annotated[str | None, typer.Option(help="Only this client (its id).")] = None,
+    all_devices: Annotated[
+        bool, typer.Option("--all", "-a", help="Show every device, not only problems.")
+    ] = False,
+    json: Annotated[
+        bool, typer.Option("--json", help="Machine-readable output (all devices).")
+    ] = False,
+) -> None:
+    """Show current problems (devices down, degraded, unknown; checks failing or flapping).
+
+    Reads the store, so it works while `sitekeeper up` runs in another terminal.
+    Exit code 0 when nothing is wrong, 3 when there are problems (for scripts and cron).
+    """
+    from sitekeeper.cli.render import status_view
+    from sitekeeper.results.queries import device_views, last_result_at
+
+    store = open_store()
+    try:
+        with store.session() as session:
+            views = device_views(session, client=client)
+            last = last_result_at(session)
+    finally:
+        store.close()
+    now = time.time()
+    problems = [v for v in views if v.is_problem]
+    if json:
+        print_json(
+            {
+                "last_result_at": iso(last),
+                "devices": len(views),
+                "problems": len(problems),
+                "items": [{**v.as_dict(), "since": iso(v.since)} for v in views],
+            }
+        )
+    else:
+        if not views:
+            console.print(
+                "No devices yet. Apply an inventory: [bold]sitekeeper inventory apply FILE[/]"
+            )
+        else:
+            console.print(status_view(views, last, now, show_all=all_devices))
+    if problems:
+        raise typer.Exit(3)

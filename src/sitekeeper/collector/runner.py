@@ -1,0 +1,52 @@
+"""Run one check: look up its probe, build the context with its deadline, and make sure
+that whatever the probe does, an Observation comes back by the deadline."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sitekeeper.clock import Clock
+from sitekeeper.observation import Observation
+from sitekeeper.probes import PROBES
+from sitekeeper.probes.base import ProbeContext, Target
+from sitekeeper.protocols.http import HttpSessions
+from sitekeeper.results.catalog import CheckInfo
+
+# A probe that ignores its deadline is cut off this much later (and the overrun reported).
+GRACE_S = 0.5
+
+
+async def run_check(
+    info: CheckInfo, clock: Clock, http: HttpSessions, *, debug: bool = False
+) -> Observation:
+    started = clock.now()
+    probe = PROBES.get(info.spec.type)
+    if probe is None:
+        return Observation(
+            check_id=info.id,
+            at=started,
+            ok=None,
+            error=f"no probe for check type {info.spec.type!r}",
+        )
+    ctx = ProbeContext(
+        deadline=clock.monotonic() + info.spec.timeout, clock=clock, http=http, debug=debug
+    )
+    ctx.log(
+        f"{info.spec.type} check {info.label} -> {info.address}:{info.port or '-'}"
+        f" (timeout {info.spec.timeout:g}s)"
+    )
+    target = Target(check_id=info.id, address=info.address, port=info.port, name=info.device_key)
+    try:
+        async with asyncio.timeout(info.spec.timeout + GRACE_S):
+            return await probe(target, info.spec, ctx)
+    except TimeoutError:
+        return ctx.observation(
+            target,
+            ok=False,
+            started=started,
+            error=f"timed out after {info.spec.timeout:g}s (the probe overran its deadline)",
+        )
+    except Exception as err:  # a probe bug must not stop the collector; it is reported
+        return ctx.observation(
+            target, ok=None, started=started, error=f"probe failed unexpectedly: {err!r}"
+        )

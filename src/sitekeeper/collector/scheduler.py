@@ -1,0 +1,176 @@
+"""The scheduler: spreads checks over their interval, runs them with bounded concurrency,
+never overlaps a check with itself, retries failing checks on their retry interval (Nagios
+semantics), and measures start lateness and missed runs.
+
+Each check keeps a grid: next due = last due + delay. If a run ends after its next slot
+(or the collector fell behind), the slots in between are skipped and counted as missed,
+rather than firing a burst to catch up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sitekeeper.clock import Clock
+from sitekeeper.collector.sink import ResultSink
+from sitekeeper.collector.stats import SchedulerStats
+from sitekeeper.observation import Observation
+from sitekeeper.results.catalog import CheckInfo
+from sitekeeper.state.classify import classify, next_delay
+from sitekeeper.state.model import CheckStatus
+
+log = logging.getLogger(__name__)
+
+RunFn = Callable[[CheckInfo], Awaitable[Observation]]
+_GOLDEN = 0.6180339887498949
+
+
+def spread_offset(check_id: int, interval: float) -> float:
+    """A stable offset in [0, interval): checks spread evenly instead of firing together."""
+    return ((check_id * _GOLDEN) % 1.0) * interval
+
+
+@dataclass
+class _Entry:
+    info: CheckInfo
+    due: float
+    generation: int = 0
+    running: bool = False
+    consecutive_non_ok: int = 0
+    retired: bool = False
+
+
+class Scheduler:
+    def __init__(
+        self,
+        run: RunFn,
+        sink: ResultSink,
+        clock: Clock,
+        *,
+        concurrency: int = 500,
+    ) -> None:
+        self._run = run
+        self._sink = sink
+        self._clock = clock
+        self._sem = asyncio.Semaphore(concurrency)
+        self._entries: dict[int, _Entry] = {}
+        self._heap: list[tuple[float, int, int]] = []
+        self._wakeup = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.stats = SchedulerStats()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def set_checks(self, checks: dict[int, CheckInfo]) -> None:
+        """Add new checks, update changed ones, drop those no longer present."""
+        now = self._clock.monotonic()
+        for cid in list(self._entries):
+            if cid not in checks:
+                gone = self._entries.pop(cid)
+                gone.retired = True
+                gone.generation += 1
+        for cid, info in checks.items():
+            entry = self._entries.get(cid)
+            if entry is None:
+                entry = _Entry(info=info, due=now + spread_offset(cid, info.spec.interval))
+                self._entries[cid] = entry
+                self._push(entry)
+            elif entry.info != info:
+                timing_changed = entry.info.spec.interval != info.spec.interval
+                entry.info = info
+                if timing_changed and not entry.running:
+                    entry.generation += 1
+                    entry.due = now + spread_offset(cid, info.spec.interval)
+                    self._push(entry)
+        self._wakeup.set()
+
+    def _push(self, entry: _Entry) -> None:
+        heapq.heappush(self._heap, (entry.due, entry.info.id, entry.generation))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until `stop` is set; then wait for in-flight checks (each bounded by its deadline)."""
+        stopper = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                delay = self._dispatch_due()
+                if delay is None or delay > 0:
+                    self._wakeup.clear()
+                    waker = asyncio.ensure_future(self._wakeup.wait())
+                    await asyncio.wait(
+                        {stopper, waker},
+                        timeout=min(delay, 1.0) if delay is not None else 1.0,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                    waker.cancel()
+                else:
+                    await asyncio.sleep(0)  # let started checks run before dispatching more
+        finally:
+            stopper.cancel()
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _dispatch_due(self) -> float | None:
+        """Start every check that is due; return seconds until the next one (None if none)."""
+        now = self._clock.monotonic()
+        started = 0
+        while self._heap:
+            due, cid, gen = self._heap[0]
+            if due > now:
+                return due - now
+            heapq.heappop(self._heap)
+            entry = self._entries.get(cid)
+            if entry is None or entry.generation != gen:
+                continue  # stale: rescheduled or removed
+            if entry.running:
+                self.stats.overlaps_prevented += 1
+                continue  # rescheduled when the running one finishes
+            entry.running = True
+            task = asyncio.create_task(self._execute(entry, due))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            started += 1
+            if started >= 1000:
+                return 0.0  # yield to the loop now and then under a large backlog
+        return None
+
+    async def _execute(self, entry: _Entry, due: float) -> None:
+        info = entry.info
+        try:
+            async with self._sem:
+                self.stats.record_start(self._clock.monotonic() - due)
+                self.stats.in_flight += 1
+                self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
+                try:
+                    obs = await self._run(info)
+                finally:
+                    self.stats.in_flight -= 1
+            status, _ = classify(obs, info.spec)
+            entry.consecutive_non_ok = (
+                0 if status is CheckStatus.OK else entry.consecutive_non_ok + 1
+            )
+            await self._sink.submit(obs)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # never lose the schedule over one bad result
+            log.exception("check %s: unexpected error after the probe", info.label)
+            status = CheckStatus.UNKNOWN
+        finally:
+            entry.running = False
+        if entry.retired:
+            return
+        delay = next_delay(entry.info.spec, status, entry.consecutive_non_ok)
+        next_due = due + delay
+        now = self._clock.monotonic()
+        if next_due < now:
+            skipped = int((now - next_due) // delay) + 1
+            self.stats.missed += skipped
+            next_due += skipped * delay
+        entry.due = next_due
+        entry.generation += 1
+        self._push(entry)
+        self._wakeup.set()

@@ -1,0 +1,235 @@
+"""Tables. Every client-scoped table carries `client_id`: it is the tenant scope and the
+distribution key should the schema ever be sharded by client.
+
+Times are epoch seconds (double precision) on both SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sitekeeper.db.base import Base
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Client(Base):
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    contact: Mapped[str | None] = mapped_column(String(200))
+    # The `defaults:` of the file this client was last applied from (exported with it).
+    defaults: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
+class Site(Base):
+    __tablename__ = "sites"
+    __table_args__ = (UniqueConstraint("client_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(Text)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    retired_at: Mapped[float | None] = mapped_column(Double)
+
+
+class Device(Base):
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("client_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    system: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(255))
+    vendor: Mapped[str | None] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(100))
+    serial: Mapped[str | None] = mapped_column(String(100))
+    firmware: Mapped[str | None] = mapped_column(String(100))
+    installed: Mapped[date | None] = mapped_column(Date)
+    warranty_end: Mapped[date | None] = mapped_column(Date)
+    criticality: Mapped[int] = mapped_column(SmallInteger, default=3)
+    depends_on: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    credentials_ref: Mapped[str | None] = mapped_column(String(128))
+    entry: Mapped[dict[str, Any]] = mapped_column(JSON)  # the inventory entry as applied
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+    retired_at: Mapped[float | None] = mapped_column(Double)
+
+
+class Check(Base):
+    __tablename__ = "checks"
+    __table_args__ = (UniqueConstraint("device_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(63))
+    type: Mapped[str] = mapped_column(String(20))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)  # resolved spec (defaults applied)
+    port: Mapped[int | None] = mapped_column(Integer)
+    interval: Mapped[float] = mapped_column(Double)
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+    retired_at: Mapped[float | None] = mapped_column(Double)
+
+
+class CheckState(Base):
+    """The engine's memory of a check, plus the latest observation for display."""
+
+    __tablename__ = "check_states"
+
+    check_id: Mapped[int] = mapped_column(
+        ForeignKey("checks.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(8))
+    state_type: Mapped[str] = mapped_column(String(4))
+    attempt: Mapped[int] = mapped_column(SmallInteger)
+    hard_status: Mapped[str] = mapped_column(String(8))
+    since: Mapped[float] = mapped_column(Double)
+    hard_since: Mapped[float] = mapped_column(Double)
+    last_result_at: Mapped[float] = mapped_column(Double)
+    flapping: Mapped[bool] = mapped_column(Boolean, default=False)
+    percent_change: Mapped[float] = mapped_column(Double, default=0.0)
+    history: Mapped[str] = mapped_column(String(32), default="")  # one letter per status
+    reason: Mapped[str | None] = mapped_column(Text)
+    latency_ms: Mapped[float | None] = mapped_column(Double)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class DeviceState(Base):
+    __tablename__ = "device_states"
+
+    device_id: Mapped[int] = mapped_column(
+        ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    since: Mapped[float] = mapped_column(Double)
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
+class Result(Base):
+    """Raw observations, kept for the raw retention period; hourly rollups last longer."""
+
+    __tablename__ = "results"
+    __table_args__ = (Index("ix_results_check_at", "check_id", "at"), Index("ix_results_at", "at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    client_id: Mapped[int] = mapped_column(Integer)
+    check_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[float] = mapped_column(Double)
+    status: Mapped[str] = mapped_column(String(8))
+    latency_ms: Mapped[float | None] = mapped_column(Double)
+    values: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Rollup(Base):
+    """One hour of one check: counts by status and latency summary."""
+
+    __tablename__ = "rollups_hourly"
+
+    check_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour: Mapped[float] = mapped_column(Double, primary_key=True)
+    client_id: Mapped[int] = mapped_column(Integer, index=True)
+    count: Mapped[int] = mapped_column(Integer)
+    ok_count: Mapped[int] = mapped_column(Integer)
+    warn_count: Mapped[int] = mapped_column(Integer)
+    crit_count: Mapped[int] = mapped_column(Integer)
+    unknown_count: Mapped[int] = mapped_column(Integer)
+    latency_count: Mapped[int] = mapped_column(Integer)
+    latency_sum: Mapped[float | None] = mapped_column(Double)
+    latency_min: Mapped[float | None] = mapped_column(Double)
+    latency_max: Mapped[float | None] = mapped_column(Double)
+
+
+class Flip(Base):
+    """A status transition. Unprocessed flips are claimed by a worker with compare-and-set."""
+
+    __tablename__ = "flips"
+    __table_args__ = (
+        Index(
+            "ix_flips_unprocessed",
+            "id",
+            postgresql_where=text("processed_at IS NULL"),
+            sqlite_where=text("processed_at IS NULL"),
+        ),
+        Index("ix_flips_subject", "subject", "subject_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    client_id: Mapped[int] = mapped_column(Integer, index=True)
+    subject: Mapped[str] = mapped_column(String(10))  # "check" or "device"
+    subject_id: Mapped[int] = mapped_column(Integer)
+    old: Mapped[str] = mapped_column(String(12))
+    new: Mapped[str] = mapped_column(String(12))
+    hard: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[float] = mapped_column(Double)
+    processed_at: Mapped[float | None] = mapped_column(Double)
+
+
+class Collector(Base):
+    """Each collector's high-water mark: results carry (collector_id, seq) and a batch seen
+    before is not applied twice."""
+
+    __tablename__ = "collectors"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_seen: Mapped[float | None] = mapped_column(Double)
+
+
+class Meta(Base):
+    """Small key/value facts: inventory version, rollup watermark."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Audit(Base):
+    """Every change leaves a record: who, what, when."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Double, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60))
+    client_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)

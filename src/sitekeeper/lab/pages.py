@@ -1,0 +1,99 @@
+"""What a simulated device's web interface answers (pure: request in, response out).
+
+Enough to look like the real thing to a prober: cameras ask for a login (401), a router's
+UI redirects to /login, most gear shows a page, and `/api/status` returns JSON - which the
+inventory's JSON checks read (the NVR's `status`, the UPS's `battery.charge_pct`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sitekeeper.inventory.kinds import KIND_LABELS, DeviceKind
+from sitekeeper.lab.plan import DevicePlan
+
+_REASONS = {
+    200: "OK",
+    302: "Found",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+}
+_LOGIN_FIRST = {DeviceKind.ROUTER, DeviceKind.CONFERENCING_CODEC}
+_AUTH_REQUIRED = {DeviceKind.CAMERA}
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encode(self, *, head_only: bool = False) -> bytes:
+        """HTTP/1.1 with `Connection: close`: one request per connection keeps it simple."""
+        lines = [
+            f"HTTP/1.1 {self.status} {_REASONS.get(self.status, 'OK')}",
+            "Server: sitekeeper-lab",
+            f"Content-Type: {self.content_type}",
+            f"Content-Length: {len(self.body)}",
+            "Connection: close",
+            *(f"{k}: {v}" for k, v in self.headers.items()),
+        ]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        return head if head_only else head + self.body
+
+
+def respond(device: DevicePlan, method: str, path: str, uptime_s: float) -> Response:
+    """The device's answer to `method path`."""
+    path = path.split("?", 1)[0]
+    if method not in ("GET", "HEAD"):
+        return Response(405, _page(device, "Method not allowed"), headers={"Allow": "GET, HEAD"})
+    if path == "/api/status":
+        body = json.dumps(status_document(device, uptime_s)).encode()
+        return Response(200, body, content_type="application/json")
+    if path == "/login":
+        return Response(200, _page(device, "Sign in", login=True))
+    if path != "/":
+        return Response(404, _page(device, "Not found"))
+    if device.kind in _AUTH_REQUIRED:
+        realm = f'Digest realm="{device.vendor} {device.model}", qop="auth", nonce="lab"'
+        return Response(401, _page(device, "Sign in"), headers={"WWW-Authenticate": realm})
+    if device.kind in _LOGIN_FIRST:
+        return Response(302, b"", headers={"Location": "/login"})
+    return Response(200, _page(device, KIND_LABELS[device.kind]))
+
+
+def status_document(device: DevicePlan, uptime_s: float) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "status": "ok",
+        "device": device.id,
+        "name": device.name,
+        "vendor": device.vendor,
+        "model": device.model,
+        "firmware": device.firmware,
+        "uptime_s": round(uptime_s, 1),
+    }
+    if device.kind == DeviceKind.UPS:
+        doc["battery"] = {"charge_pct": 100, "runtime_min": 47, "on_battery": False}
+    if device.kind == DeviceKind.NVR:
+        doc["recording"] = {"channels": 4, "active": 4, "disk_used_pct": 71}
+    return doc
+
+
+def _page(device: DevicePlan, title: str, *, login: bool = False) -> bytes:
+    name = html.escape(f"{device.vendor} {device.model}")
+    form = (
+        '<form method="post" action="/login"><input name="user"><input name="pass" '
+        'type="password"><button>Sign in</button></form>'
+        if login
+        else ""
+    )
+    return (
+        f"<!doctype html><html><head><title>{html.escape(title)} - {name}</title></head>"
+        f"<body><h1>{name}</h1><p>{html.escape(device.name)} &middot; firmware "
+        f"{html.escape(device.firmware)}</p>{form}</body></html>"
+    ).encode()

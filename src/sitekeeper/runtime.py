@@ -1,0 +1,134 @@
+"""The embedded runtime: collector + results sink + state engine + retention on one store,
+in one process. `sitekeeper up` and `sitekeeper demo` run this.
+
+It follows inventory changes: every few seconds it looks at the inventory version in the
+store, and when `sitekeeper inventory apply` changed something, it reloads the checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sitekeeper.clock import Clock, SystemClock
+from sitekeeper.collector.runner import run_check
+from sitekeeper.collector.scheduler import Scheduler
+from sitekeeper.inventory.apply import inventory_version
+from sitekeeper.observation import Observation
+from sitekeeper.protocols.http import HttpSessions
+from sitekeeper.results.catalog import CheckInfo
+from sitekeeper.results.ingest import Ingestor
+from sitekeeper.results.retention import maintain
+from sitekeeper.results.sink import EmbeddedSink
+from sitekeeper.results.store import Store
+from sitekeeper.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RuntimeOptions:
+    collector_id: str = "embedded"
+    concurrency: int = 500
+    reload_every_s: float = 2.0
+    retention_every_s: float = 3600.0
+    raw_retention_days: float = 14.0
+    rollup_retention_days: float = 400.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RuntimeOptions:
+        return cls(
+            collector_id=settings.collector_id,
+            concurrency=settings.concurrency,
+            raw_retention_days=settings.raw_retention_days,
+            rollup_retention_days=settings.rollup_retention_days,
+        )
+
+
+class EmbeddedRuntime:
+    def __init__(
+        self,
+        store: Store,
+        options: RuntimeOptions | None = None,
+        clock: Clock | None = None,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.options = options or RuntimeOptions()
+        self.clock = clock or SystemClock()
+        self.ingestor = Ingestor(store.engine)
+        self.http = HttpSessions()
+        self.sink = EmbeddedSink(self.ingestor, self.options.collector_id)
+        self.scheduler = Scheduler(
+            self._run, self.sink, self.clock, concurrency=self.options.concurrency
+        )
+        self._version = -1
+        self._on_change = on_change
+
+    async def _run(self, info: CheckInfo) -> Observation:
+        return await run_check(info, self.clock, self.http)
+
+    async def reload_if_changed(self) -> bool:
+        version = await asyncio.to_thread(self._read_version)
+        if version == self._version:
+            return False
+        self._version = version
+        await asyncio.to_thread(self.ingestor.refresh)
+        self.scheduler.set_checks(self.ingestor.catalog.checks)
+        log.info("monitoring %d checks (inventory version %d)", len(self.scheduler), version)
+        if self._on_change is not None:
+            self._on_change()
+        return True
+
+    def _read_version(self) -> int:
+        with self.store.session() as session:
+            return inventory_version(session)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.reload_if_changed()
+        await self.sink.start()
+        tasks = [
+            asyncio.create_task(self.scheduler.run(stop), name="scheduler"),
+            asyncio.create_task(self._reload_loop(stop), name="reload"),
+            asyncio.create_task(self._retention_loop(stop), name="retention"),
+        ]
+        try:
+            await stop.wait()
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.sink.close()  # everything probed is stored before we exit
+            await self.http.close()
+
+    async def _reload_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.options.reload_every_s)
+            if stop.is_set():
+                return
+            try:
+                await self.reload_if_changed()
+            except Exception:  # a database hiccup must not stop monitoring
+                log.exception("could not reload the inventory; keeping the current checks")
+
+    async def _retention_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                report = await asyncio.to_thread(self._maintain)
+                log.info("retention: %s", report)
+            except Exception:
+                log.exception("retention pass failed; will try again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.options.retention_every_s)
+
+    def _maintain(self) -> object:
+        with self.store.session() as session, session.begin():
+            return maintain(
+                session,
+                self.clock.now(),
+                self.options.raw_retention_days,
+                self.options.rollup_retention_days,
+            )

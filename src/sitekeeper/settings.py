@@ -1,0 +1,36 @@
+"""Settings from the environment (SITEKEEPER_*), with defaults that work out of the box."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("sitekeeper", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SITEKEEPER_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None  # default: SQLite file in the data directory
+    collector_id: str = "embedded"
+    concurrency: int = Field(default=500, ge=1, le=100_000)
+    raw_retention_days: float = Field(default=14.0, gt=0)
+    rollup_retention_days: float = Field(default=400.0, gt=0)
+    lab_control: str = "127.0.0.1:8479"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'sitekeeper.db'}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)  # type: ignore[arg-type]

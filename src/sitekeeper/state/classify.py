@@ -1,0 +1,86 @@
+"""Judge one Observation against its check spec: OK, WARN, CRIT or UNKNOWN, with a short reason.
+
+Probes observe; this is where "412 ms" becomes "WARN". Thresholds compare strictly, like
+Nagios plugin ranges: `warn_above: 250` alerts at 250.1, not at 250. When several thresholds
+disagree the worst wins by CHECK_SEVERITY (CRIT > UNKNOWN > WARN > OK): a value we cannot read
+says less than a bound that is clearly crossed, but more than a mere warning.
+
+Also here: `next_delay`, the collector's retry schedule, because it follows the same Nagios
+rule the engine uses (retry quickly while soft, back to the normal interval once hard).
+"""
+
+from __future__ import annotations
+
+from sitekeeper.checks.specs import BaseCheck, HttpCheck, Threshold, TlsCheck
+from sitekeeper.observation import Observation
+from sitekeeper.state.model import CHECK_SEVERITY, CheckStatus
+
+# Observation fields a threshold may name besides `values` (latency is measured by every probe).
+_FIELDS = ("latency_ms",)
+
+
+def thresholds_for(spec: BaseCheck) -> tuple[Threshold, ...]:
+    """The spec's own thresholds plus the ones its typed fields imply.
+
+    This is the only place that knows which spec fields are thresholds in disguise.
+    """
+    implicit: list[Threshold] = []
+    if isinstance(spec, HttpCheck) and (spec.warn_latency_ms or spec.crit_latency_ms):
+        implicit.append(
+            Threshold(
+                value="latency_ms", warn_above=spec.warn_latency_ms, crit_above=spec.crit_latency_ms
+            )
+        )
+    if isinstance(spec, TlsCheck):
+        implicit.append(
+            Threshold(value="days_to_expiry", warn_below=spec.warn_days, crit_below=spec.crit_days)
+        )
+    return (*implicit, *spec.thresholds)
+
+
+def classify(obs: Observation, spec: BaseCheck) -> tuple[CheckStatus, str]:
+    """Status and reason for one probe run."""
+    if obs.ok is None:
+        return CheckStatus.UNKNOWN, obs.error or "the probe could not tell"
+    if obs.ok is False:
+        return CheckStatus.CRIT, obs.error or "check failed"
+    verdicts = [_judge(obs, t) for t in thresholds_for(spec)]
+    worst = max((s for s, _ in verdicts), key=CHECK_SEVERITY.__getitem__, default=CheckStatus.OK)
+    if worst is CheckStatus.OK:
+        return CheckStatus.OK, "ok"
+    return worst, "; ".join(reason for s, reason in verdicts if s is worst)
+
+
+def next_delay(spec: BaseCheck, status: CheckStatus, consecutive_non_ok: int) -> float:
+    """Seconds until the next run: retry fast while a problem is still soft, as Nagios does."""
+    if status is not CheckStatus.OK and consecutive_non_ok < spec.max_attempts:
+        return spec.effective_retry_interval
+    return spec.interval
+
+
+def _judge(obs: Observation, t: Threshold) -> tuple[CheckStatus, str]:
+    value = _number(obs, t.value)
+    if isinstance(value, str):
+        return CheckStatus.UNKNOWN, value
+    for status, bound, op in (
+        (CheckStatus.CRIT, t.crit_above, ">"),
+        (CheckStatus.CRIT, t.crit_below, "<"),
+        (CheckStatus.WARN, t.warn_above, ">"),
+        (CheckStatus.WARN, t.warn_below, "<"),
+    ):
+        if bound is not None and (value > bound if op == ">" else value < bound):
+            return status, f"{t.value} {value!r} {op} {bound:g} ({status.value.lower()})"
+    return CheckStatus.OK, ""
+
+
+def _number(obs: Observation, name: str) -> float | str:
+    """The named value as a float, or a reason string saying why there is none."""
+    raw = obs.values.get(name)
+    if raw is None and name in _FIELDS:
+        raw = getattr(obs, name)
+    if raw is None:
+        return f"{name} missing from the result"
+    try:
+        return float(raw)
+    except ValueError:
+        return f"{name} is not a number ({raw!r})"

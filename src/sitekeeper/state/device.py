@@ -1,0 +1,71 @@
+"""Roll a device's checks up into one device status, from their HARD statuses only.
+
+Soft problems are retries in progress, so they never move a device. The rules:
+- no check has data yet (or there are no checks) -> UNKNOWN;
+- every check that has data is hard CRIT -> DOWN;
+- any check hard non-OK (WARN, CRIT, UNKNOWN) -> DEGRADED, the reason names them, worst first;
+- else UP.
+
+A flapping check does not change the device status by itself: flapping only happens between
+hard states and soft recoveries, so whatever it flaps into already shows through its hard
+status; the reason mentions it so a technician sees it.
+
+This is the device's *raw* status from its own checks. UNREACHABLE, MAINTENANCE and ASLEEP
+are overlays the incidents pipeline applies later, so pass the previous raw status to
+`evaluate_device`. A device never evaluated before counts as UNKNOWN (no data yet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sitekeeper.state.model import CHECK_SEVERITY, CheckState, CheckStatus, DeviceStatus, Flip
+
+NamedCheck = tuple[str, CheckState | None]
+
+
+def device_status(checks: Sequence[NamedCheck]) -> tuple[DeviceStatus, str]:
+    """Status and reason for a device, from (check name, state or None) pairs."""
+    seen = [(name, s) for name, s in checks if s is not None]
+    if not seen:
+        return DeviceStatus.UNKNOWN, "no results yet" if checks else "no checks"
+    problems = sorted(
+        ((name, s.hard_status) for name, s in seen if s.hard_status is not CheckStatus.OK),
+        key=lambda p: -CHECK_SEVERITY[p[1]],
+    )
+    flapping = [name for name, s in seen if s.flapping]
+    if len(problems) == len(seen) and all(st is CheckStatus.CRIT for _, st in problems):
+        names = ", ".join(name for name, _ in problems)
+        status, reason = DeviceStatus.DOWN, f"all {_count(seen)} CRIT: {names}"
+    elif problems:
+        status = DeviceStatus.DEGRADED
+        reason = ", ".join(f"{name} {st.value}" for name, st in problems)
+    else:
+        status, reason = DeviceStatus.UP, f"all {_count(seen)} OK"
+    if flapping:
+        reason += f"; flapping: {', '.join(flapping)}"
+    return status, reason
+
+
+def evaluate_device(
+    prev: DeviceStatus | None, checks: Sequence[NamedCheck], now: float, device_id: int
+) -> tuple[DeviceStatus, Flip | None]:
+    """The device's new raw status, and a hard Flip when it changed."""
+    status, reason = device_status(checks)
+    old = prev if prev is not None else DeviceStatus.UNKNOWN
+    if status is old:
+        return status, None
+    flip = Flip(
+        subject="device",
+        subject_id=device_id,
+        old=old.value,
+        new=status.value,
+        hard=True,
+        reason=reason,
+        at=now,
+    )
+    return status, flip
+
+
+def _count(seen: Sequence[NamedCheck]) -> str:
+    return "1 check" if len(seen) == 1 else f"{len(seen)} checks"
