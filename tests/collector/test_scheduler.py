@@ -4,6 +4,7 @@ interval, bounded concurrency, and lateness that stays bounded when the loop is 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import defaultdict
 
@@ -19,8 +20,14 @@ def info(check_id: int, **spec: object) -> CheckInfo:
     fields: dict[str, object] = {"port": 1, "interval": 1.0, "timeout": 0.5}
     fields.update(spec)
     return CheckInfo(
-        id=check_id, client_id=1, device_id=check_id, device_key=f"d{check_id}",
-        client_key="c", name="tcp", address="127.0.0.1", port=1,
+        id=check_id,
+        client_id=1,
+        device_id=check_id,
+        device_key=f"d{check_id}",
+        client_key="c",
+        name="tcp",
+        address="127.0.0.1",
+        port=1,
         spec=TcpCheck.model_validate(fields),
     )
 
@@ -91,7 +98,7 @@ async def test_failing_checks_are_retried_on_the_retry_interval_until_hard() -> 
     s.set_checks({1: info(1, interval=2.0, retry_interval=0.5, max_attempts=3, timeout=0.2)})
     await run_for(s, 4.6)  # first run at its spread offset, 1.24 s
     starts = rec.starts[1]
-    gaps = [round(b - a, 1) for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [round(b - a, 1) for a, b in itertools.pairwise(starts)]
     # fail (soft 1) -> 0.5 -> fail (soft 2) -> 0.5 -> fail (hard) -> back to 2.0
     assert gaps[:3] == [0.5, 0.5, 2.0], gaps
 

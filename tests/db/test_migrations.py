@@ -34,7 +34,15 @@ def test_migrations_apply_on_an_empty_database_and_match_the_models(empty_url: s
         assert migrate.current_revision(engine) == migrate.head_revision()
         migrate.check(engine)  # raises if a model change has no migration
         tables = set(inspect(engine).get_table_names())
-        assert {"clients", "sites", "devices", "checks", "results", "flips", "rollups_hourly"} <= tables
+        assert {
+            "clients",
+            "sites",
+            "devices",
+            "checks",
+            "results",
+            "flips",
+            "rollups_hourly",
+        } <= tables
         migrate.ensure_current(engine)  # a second time is a no-op
     finally:
         engine.dispose()

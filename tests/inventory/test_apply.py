@@ -52,7 +52,9 @@ def _active(store: Store) -> set[str]:
 def test_applying_creates_clients_sites_devices_and_checks(store: Store) -> None:
     report = _apply(store, SITE)
     assert set(report.added) == {"acme", "acme/hq", "acme/gw", "acme/sw", "acme/cam"}
-    assert report.checks_added == 2 + 2 + 2  # router: icmp+dns-tcp; switch: icmp+web; camera: rtsp+web
+    assert (
+        report.checks_added == 2 + 2 + 2
+    )  # router: icmp+dns-tcp; switch: icmp+web; camera: rtsp+web
     with store.session() as session:
         cam = session.scalar(select(m.Device).where(m.Device.key == "cam"))
         assert cam is not None
@@ -84,9 +86,9 @@ def test_devices_removed_from_the_file_are_retired_not_deleted(store: Store) -> 
         cam = session.scalar(select(m.Device).where(m.Device.key == "cam"))
         assert cam is not None and cam.retired_at == 2000.0
         live = session.scalar(
-            select(func.count()).select_from(m.Check).where(
-                m.Check.device_id == cam.id, m.Check.retired_at.is_(None)
-            )
+            select(func.count())
+            .select_from(m.Check)
+            .where(m.Check.device_id == cam.id, m.Check.retired_at.is_(None))
         )
         assert live == 0
     # and coming back un-retires it, keeping its identity
@@ -109,7 +111,12 @@ def test_clients_not_in_the_file_are_left_alone(store: Store) -> None:
     other = "clients:\n  - id: globex\n    sites:\n      - id: hq\n        devices:\n          - {id: gw, kind: router, address: 198.51.100.1}\n"
     _apply(store, other, now=2000.0)
     with store.session() as session:
-        assert session.scalar(select(func.count()).select_from(m.Device).where(m.Device.retired_at.is_(None))) == 4
+        assert (
+            session.scalar(
+                select(func.count()).select_from(m.Device).where(m.Device.retired_at.is_(None))
+            )
+            == 4
+        )
 
 
 def test_a_dry_run_reports_but_changes_nothing(store: Store) -> None:

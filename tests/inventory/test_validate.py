@@ -35,8 +35,14 @@ def test_each_invalid_fixture_is_rejected_with_file_line_and_message(path: Path)
 
 def test_there_is_an_invalid_fixture_for_every_rule_listed_in_the_issue() -> None:
     names = {p.stem for p in INVALID}
-    for rule in ("unknown_kind", "duplicate_device_id", "dangling_depends_on",
-                 "circular_depends_on", "bad_address", "bad_interval"):
+    for rule in (
+        "unknown_kind",
+        "duplicate_device_id",
+        "dangling_depends_on",
+        "circular_depends_on",
+        "bad_address",
+        "bad_interval",
+    ):
         assert rule in names
 
 

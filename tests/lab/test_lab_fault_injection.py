@@ -84,8 +84,14 @@ async def test_https_pays_the_latency_once_per_connection(lab: Lab) -> None:
     await lab.degrade("codec", latency_ms=500)
     status, _, seconds = await http_get(*lab.endpoint("codec", "https"), scheme="https")
     assert status == 200
-    # /login is a second connection after the redirect: 2 x 500 ms, not 4 x
-    assert 1.0 <= seconds < 1.9
+    assert 0.5 <= seconds < 0.95  # not twice: once before the handshake, none after
+
+
+async def test_a_redirect_pays_it_again(lab: Lab) -> None:
+    await lab.degrade("router", latency_ms=300)
+    status, body, seconds = await http_get(*lab.endpoint("router", "https"), scheme="https")
+    assert (status, "Sign in" in body) == (200, True)
+    assert seconds >= 0.6  # / answers 302 to /login: two requests
 
 
 async def test_degrading_a_switch_slows_what_is_behind_it(lab: Lab) -> None:

@@ -181,9 +181,7 @@ def test_it_shows_control_characters_escaped() -> None:
     assert printable(b"y" * 500) == "y" * 200
 
 
-async def test_it_lets_cancellation_through(
-    listeners: Listeners, make_ctx: MakeCtx
-) -> None:
+async def test_it_lets_cancellation_through(listeners: Listeners, make_ctx: MakeCtx) -> None:
     port = await listeners.tcp(hang())
     task = asyncio.ensure_future(tcp.probe(at(port), TcpCheck(port=port, expect="^x"), make_ctx()))
     await asyncio.sleep(0.1)

@@ -69,9 +69,13 @@ def test_three_failures_make_the_check_hard_crit_and_the_device_down(store: Stor
         assert view.checks[0].hard_status == "CRIT"
         assert view.checks[0].reason == "connection refused"
         assert session.scalar(select(func.count()).select_from(m.Result)) == 4
-        flips = session.execute(select(m.Flip.subject, m.Flip.new, m.Flip.hard).order_by(m.Flip.id)).all()
+        flips = session.execute(
+            select(m.Flip.subject, m.Flip.new, m.Flip.hard).order_by(m.Flip.id)
+        ).all()
         assert ("device", "DOWN", True) in flips
-        assert session.scalar(select(func.count()).select_from(m.Flip).where(m.Flip.processed_at.is_(None))) == len(flips)
+        assert session.scalar(
+            select(func.count()).select_from(m.Flip).where(m.Flip.processed_at.is_(None))
+        ) == len(flips)
 
 
 def test_recovery_is_a_hard_flip_back_to_ok_and_up(store: Store) -> None:

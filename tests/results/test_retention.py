@@ -16,17 +16,32 @@ def _results(store: Store, rows: list[tuple[int, float, str, float | None]]) -> 
     with store.session() as session, session.begin():
         session.execute(
             insert(m.Result),
-            [{"client_id": 1, "check_id": c, "at": at, "status": s, "latency_ms": lat, "values": None, "error": None}
-             for c, at, s, lat in rows],
+            [
+                {
+                    "client_id": 1,
+                    "check_id": c,
+                    "at": at,
+                    "status": s,
+                    "latency_ms": lat,
+                    "values": None,
+                    "error": None,
+                }
+                for c, at, s, lat in rows
+            ],
         )
 
 
 def test_complete_hours_are_rolled_up_with_counts_and_latency(store: Store) -> None:
-    _results(store, [
-        (1, T0 + 10, "OK", 10.0), (1, T0 + 70, "OK", 30.0), (1, T0 + 130, "CRIT", None),
-        (1, T0 + HOUR + 5, "WARN", 50.0),  # next hour
-        (2, T0 + 20, "UNKNOWN", None),
-    ])
+    _results(
+        store,
+        [
+            (1, T0 + 10, "OK", 10.0),
+            (1, T0 + 70, "OK", 30.0),
+            (1, T0 + 130, "CRIT", None),
+            (1, T0 + HOUR + 5, "WARN", 50.0),  # next hour
+            (2, T0 + 20, "UNKNOWN", None),
+        ],
+    )
     with store.session() as session, session.begin():
         hours, rows = roll_up(session, now=T0 + 2 * HOUR + 1)
     assert hours == 2 and rows == 3

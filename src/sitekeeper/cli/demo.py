@@ -25,7 +25,7 @@ from sitekeeper.cli.common import console, handle_errors, open_store
 HINT = (
     "In another terminal:  [bold].venv/bin/sitekeeper lab fail core-switch[/]   "
     "then  [bold]lab recover core-switch[/]\n"
-    "Also try:  lab degrade codec --latency-ms 1500 · lab flap ap-2 --period 5 · "
+    "Also try:  lab degrade codec --latency-ms 800 · lab flap ap-2 --period 5 · "
     "sitekeeper status · sitekeeper check run nvr · Ctrl-C to stop"
 )
 
@@ -42,7 +42,10 @@ def _render(views: list[Any], flips: list[Any], last: float | None, title: str) 
         events.append(f"{f.old} → ", style="dim")
         events.append(f.new, style=STYLE.get(f.new, ""))
         events.append(f"  {f.reason}\n", style="dim")
-    parts: list[RenderableType] = [summary_line(views, last, now), device_table(views, now)]
+    parts: list[RenderableType] = [
+        summary_line(views, last, now),
+        device_table(views, now, wide=console.width >= 110),
+    ]
     if flips:
         events.rstrip()
         parts.append(Panel(events, title="latest changes", title_align="left"))
@@ -78,7 +81,7 @@ def demo(
     from sitekeeper.inventory.apply import apply_inventory
     from sitekeeper.inventory.validate import parse_inventory
     from sitekeeper.lab.lab import Lab
-    from sitekeeper.lock import data_dir_lock
+    from sitekeeper.lock import runtime_lock
     from sitekeeper.results.queries import device_views, last_result_at, recent_flips
     from sitekeeper.runtime import EmbeddedRuntime, RuntimeOptions
 
@@ -160,7 +163,7 @@ def demo(
                 return
 
     try:
-        with data_dir_lock(cfg, store.dialect):
+        with runtime_lock(cfg, store.engine):
             asyncio.run(main())
     finally:
         store.close()

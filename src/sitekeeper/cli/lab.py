@@ -47,7 +47,7 @@ def _print_device(d: dict[str, Any]) -> None:
     state = Text(d["state"].upper(), style=STATE_STYLE.get(d["state"], ""))
     line = Text.assemble(f"{d['id']}: ", state)
     if d.get("cause") and d["cause"] != d["id"]:
-        line.append(f" (because {d['cause']} is down)", style="dim")
+        line.append(f" (because {d['cause']} is {d['state']})", style="dim")
     if d["state"] == "degraded":
         line.append(f" +{d['latency_ms']:.0f} ms, {d['loss_pct']:.0f}% loss", style="dim")
     console.print(line)

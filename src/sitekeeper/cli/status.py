@@ -52,6 +52,8 @@ def status(
                 "No devices yet. Apply an inventory: [bold]sitekeeper inventory apply FILE[/]"
             )
         else:
-            console.print(status_view(views, last, now, show_all=all_devices))
+            console.print(
+                status_view(views, last, now, show_all=all_devices, wide=console.width >= 110)
+            )
     if problems:
         raise typer.Exit(3)

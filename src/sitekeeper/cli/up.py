@@ -44,7 +44,7 @@ def up(
     from sitekeeper.clock import SystemClock
     from sitekeeper.inventory.apply import apply_inventory
     from sitekeeper.inventory.validate import load_inventory
-    from sitekeeper.lock import data_dir_lock
+    from sitekeeper.lock import runtime_lock
     from sitekeeper.runtime import EmbeddedRuntime, RuntimeOptions
 
     logging.basicConfig(
@@ -54,7 +54,7 @@ def up(
     cfg = settings()
     valid = load_inventory(inventory) if inventory else None  # validate before touching anything
     store = open_store()
-    with data_dir_lock(cfg, store.dialect):
+    with runtime_lock(cfg, store.engine):
         if valid is not None:
             with store.session() as session:
                 report = apply_inventory(session, valid, SystemClock().now(), actor="up")

@@ -18,6 +18,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import cast
 
 from sitekeeper.errors import LabError
 from sitekeeper.lab.dns import UdpDns
@@ -73,7 +74,11 @@ class SimDevice:
             for service, port in self.plan.ports.items():
                 what = f"{self.plan.id} {service}"
                 sock = bind(self.plan.address, port, socket.SOCK_STREAM, what)
-                server = await asyncio.start_server(self._handler(SERVICES[service]), sock=sock)
+                callback = self._handler(SERVICES[service])
+                if service == "https":
+                    server = await loop.create_server(_held(callback), sock=sock)
+                else:
+                    server = await asyncio.start_server(callback, sock=sock)
                 self._servers.append(server)
                 if service == "dns":
                     udp_sock = bind(self.plan.address, port, socket.SOCK_DGRAM, f"{what} (udp)")
@@ -109,7 +114,7 @@ class SimDevice:
             graceful = False
             try:
                 if self.drops():
-                    await _ignore(reader)
+                    await _ignore(reader, writer)
                 else:
                     conn = Conn(
                         self.plan,
@@ -136,12 +141,34 @@ class SimDevice:
         return time.monotonic() - self._up_since
 
 
+class _HoldFirstBytes(asyncio.StreamReaderProtocol):
+    """Leaves what the client sends first (a TLS ClientHello) in the socket until the
+    handler starts TLS. HTTPS handshakes by hand, after the device's latency; bytes read
+    into the stream buffer meanwhile would never reach the TLS layer and the handshake
+    would hang."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        cast(asyncio.Transport, transport).pause_reading()  # start_tls resumes it
+        super().connection_made(transport)
+
+    def eof_received(self) -> bool:
+        # A client that hangs up mid-handshake delivers EOF before the stream knows it is
+        # TLS; asking to keep the half-open transport then only earns an asyncio warning.
+        super().eof_received()
+        return False
+
+
+def _held(callback: StreamCallback) -> Callable[[], _HoldFirstBytes]:
+    return lambda: _HoldFirstBytes(asyncio.StreamReader(), callback)
+
+
 def _same(protocol: UdpDns) -> Callable[[], UdpDns]:
     return lambda: protocol
 
 
-async def _ignore(reader: asyncio.StreamReader) -> None:
+async def _ignore(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """A lost connection: never answer, wait for the client to give up."""
+    cast(asyncio.Transport, writer.transport).resume_reading()  # HTTPS holds it paused
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(IDLE_S):
             while await reader.read(4096):

@@ -22,7 +22,10 @@ _REASONS = {
     404: "Not Found",
     405: "Method Not Allowed",
 }
-_LOGIN_FIRST = {DeviceKind.ROUTER, DeviceKind.CONFERENCING_CODEC}
+# A redirect costs a second request, so a degraded device's latency counts twice: keep it to
+# the router, and let the codec (the usual "make it slow" demo) show its sign-in page at /.
+_LOGIN_FIRST = {DeviceKind.ROUTER}
+_SIGN_IN_AT_ROOT = {DeviceKind.CONFERENCING_CODEC}
 _AUTH_REQUIRED = {DeviceKind.CAMERA}
 
 
@@ -55,7 +58,7 @@ def respond(device: DevicePlan, method: str, path: str, uptime_s: float) -> Resp
     if path == "/api/status":
         body = json.dumps(status_document(device, uptime_s)).encode()
         return Response(200, body, content_type="application/json")
-    if path == "/login":
+    if path == "/login" or (path == "/" and device.kind in _SIGN_IN_AT_ROOT):
         return Response(200, _page(device, "Sign in", login=True))
     if path != "/":
         return Response(404, _page(device, "Not found"))

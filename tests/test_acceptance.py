@@ -1,0 +1,104 @@
+"""The issue's acceptance, as a timeline: the lab site monitored by the embedded runtime on
+the real store (SQLite and PostgreSQL). Failing the core switch takes it and every device
+behind it hard DOWN within max_attempts x retry_interval + one interval; recovering brings
+them back UP.
+
+Intervals are shortened (2 s, retry 1 s, 3 attempts) so the test takes seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+
+from sitekeeper.clock import SystemClock
+from sitekeeper.inventory.apply import apply_inventory
+from sitekeeper.inventory.graph import descendants
+from sitekeeper.inventory.validate import parse_inventory
+from sitekeeper.lab import Lab
+from sitekeeper.lab.plan import packaged_site_text
+from sitekeeper.results.queries import DeviceView, device_views
+from sitekeeper.results.store import Store
+from sitekeeper.runtime import EmbeddedRuntime, RuntimeOptions
+
+INTERVAL, RETRY, ATTEMPTS = 2.0, 1.0, 3
+
+
+def fast_site() -> str:
+    text = packaged_site_text()
+    for old, new in (
+        ("interval: 10s", f"interval: {INTERVAL:g}s"),
+        ("retry_interval: 3s", f"retry_interval: {RETRY:g}s"),
+        ("max_attempts: 3", f"max_attempts: {ATTEMPTS}"),
+        ("timeout: 2s", "timeout: 1s"),
+    ):
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+async def wait_until(
+    store: Store, ok: Callable[[dict[str, DeviceView]], bool], limit: float
+) -> tuple[float, dict[str, DeviceView]]:
+    began = time.monotonic()
+    while True:
+        views = await asyncio.to_thread(_views, store)
+        if ok(views):
+            return time.monotonic() - began, views
+        if time.monotonic() - began > limit:
+            raise AssertionError(
+                f"not reached within {limit}s: "
+                + ", ".join(f"{k}={v.status}" for k, v in sorted(views.items()))
+            )
+        await asyncio.sleep(0.2)
+
+
+def _views(store: Store) -> dict[str, DeviceView]:
+    with store.session() as session:
+        return {v.key: v for v in device_views(session, client="lab")}
+
+
+async def test_failing_the_core_switch_takes_down_what_is_behind_it_and_recover_brings_it_back(
+    store: Store,
+) -> None:
+    network = f"127.{random.randint(80, 120)}.{random.randint(0, 250)}.0/24"
+    async with Lab(control_port=None, network=network, site_text=fast_site()) as lab:
+        valid = parse_inventory(lab.inventory_text(), "lab")
+        with store.session() as session:
+            apply_inventory(session, valid, SystemClock().now())
+            session.commit()
+        graph = {d.id: list(d.depends_on) for d in lab.plan.devices}
+        behind = descendants(graph, "core-switch") | {"core-switch"}
+        assert len(behind) >= 20
+
+        runtime = EmbeddedRuntime(store, RuntimeOptions(reload_every_s=0.5))
+        stop = asyncio.Event()
+        task = asyncio.create_task(runtime.run(stop))
+        try:
+            await wait_until(
+                store, lambda v: all(d.status == "UP" for d in v.values()), 3 * INTERVAL + 5
+            )
+
+            await lab.fail("core-switch")
+            bound = ATTEMPTS * RETRY + INTERVAL
+            took, views = await wait_until(
+                store, lambda v: all(v[k].status == "DOWN" for k in behind), bound + 3
+            )
+            assert took <= bound + 2.0, f"hard DOWN after {took:.1f}s; bound {bound}s"
+            for key in behind:
+                assert all(c.hard_status == "CRIT" for c in views[key].checks), key
+            assert views["router"].status == "UP"
+            assert views["ups"].status == "UP"
+
+            await lab.recover("core-switch")
+            await wait_until(
+                store, lambda v: all(d.status == "UP" for d in v.values()), 2 * INTERVAL + 3
+            )
+        finally:
+            stop.set()
+            await task
+        stats = runtime.scheduler.stats
+        assert stats.missed == 0
+        assert runtime.sink.stored == stats.runs  # everything probed was stored
