@@ -21,8 +21,8 @@ from sitekeeper.inventory.apply import inventory_version
 from sitekeeper.observation import Observation
 from sitekeeper.protocols.http import HttpSessions
 from sitekeeper.results.catalog import CheckInfo
-from sitekeeper.results.ingest import Ingestor
-from sitekeeper.results.retention import maintain
+from sitekeeper.results.ingest import Ingestor, IngestReport
+from sitekeeper.results.retention import RetentionReport, maintain
 from sitekeeper.results.sink import EmbeddedSink
 from sitekeeper.results.store import Store
 from sitekeeper.settings import Settings
@@ -66,18 +66,20 @@ class EmbeddedRuntime:
         options: RuntimeOptions | None = None,
         clock: Clock | None = None,
         on_change: Callable[[], None] | None = None,
+        on_report: Callable[[IngestReport], None] | None = None,
     ) -> None:
         self.store = store
         self.options = options or RuntimeOptions()
         self.clock = clock or SystemClock()
         self.ingestor = Ingestor(store.engine)
         self.http = HttpSessions()
-        self.sink = EmbeddedSink(self.ingestor, self.options.collector_id)
+        self.sink = EmbeddedSink(self.ingestor, self.options.collector_id, on_report=on_report)
         self.scheduler = Scheduler(
             self._run, self.sink, self.clock, concurrency=self.options.concurrency
         )
         self._version = -1
         self._on_change = on_change
+        self.running = False
 
     async def _run(self, info: CheckInfo) -> Observation:
         return await run_check(info, self.clock, self.http)
@@ -102,6 +104,7 @@ class EmbeddedRuntime:
     async def run(self, stop: asyncio.Event) -> None:
         await self.reload_if_changed()
         await self.sink.start()
+        self.running = True
         tasks = [
             asyncio.create_task(self.scheduler.run(stop), name="scheduler"),
             asyncio.create_task(self._reload_loop(stop), name="reload"),
@@ -110,6 +113,7 @@ class EmbeddedRuntime:
         try:
             await stop.wait()
         finally:
+            self.running = False
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
             await self.sink.close()  # everything probed is stored before we exit
@@ -135,14 +139,19 @@ class EmbeddedRuntime:
     async def _retention_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                report = await asyncio.to_thread(self._maintain)
-                log.info("retention: %s", report)
+                r = await asyncio.to_thread(self._maintain)
+                log.info(
+                    "retention: %d hour(s) rolled up, %d raw result(s) and %d rollup(s) deleted",
+                    r.hours_rolled,
+                    r.raw_deleted,
+                    r.rollups_deleted,
+                )
             except Exception:
                 log.exception("retention pass failed; will try again")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.options.retention_every_s)
 
-    def _maintain(self) -> object:
+    def _maintain(self) -> RetentionReport:
         with self.store.session() as session, session.begin():
             return maintain(
                 session,

@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import time
 from collections import defaultdict
+from dataclasses import replace
 
 from sitekeeper.checks.specs import TcpCheck
 from sitekeeper.clock import SystemClock
@@ -152,3 +153,31 @@ async def test_lateness_stays_bounded_when_the_event_loop_is_loaded() -> None:
     assert lat["max_ms"] < 250, lat
     assert s.stats.missed == 0
     assert s.stats.runs >= 400 * 2  # 3 s / 1 s = 3 slots each (the first at its offset)
+
+
+async def test_when_a_check_starts_failing_its_devices_other_checks_run_at_once() -> None:
+    """Device 7 has two checks 10 s apart in phase; the first one failing pulls the second
+    forward, so both see the outage together."""
+    failing = {1}
+
+    class Probe(Recorder):
+        async def __call__(self, i: CheckInfo) -> Observation:
+            self.ok = i.id not in failing
+            return await super().__call__(i)
+
+    rec = Probe()
+    s = Scheduler(rec, ListSink(), SystemClock())
+    a = info(1, interval=10.0, timeout=0.5)
+    b = info(2, interval=10.0, timeout=0.5)
+    same_device = {1: replace(a, device_id=7), 2: replace(b, device_id=7)}
+    s.set_checks(same_device)
+    # offsets: check 1 at 6.18 s, check 2 at 2.36 s; make check 1 due first
+    s._entries[1].due = time.monotonic() + 0.1
+    s._heap.clear()
+    for e in s._entries.values():
+        e.generation += 1
+        s._push(e)
+    await run_for(s, 1.0)
+    assert rec.starts[1] and rec.starts[2], rec.starts
+    assert rec.starts[2][0] - rec.starts[1][0] < 0.3
+    assert s.stats.hurried == 1

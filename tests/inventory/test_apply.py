@@ -130,7 +130,7 @@ def test_export_applies_back_without_changes(store: Store) -> None:
     with store.session() as session:
         text = export_yaml(session)
     data = yaml.safe_load(text)
-    assert data["defaults"] == {"interval": 30.0}
+    assert data["defaults"] == {"interval": "30s"}
     assert [d["id"] for d in data["clients"][0]["sites"][0]["devices"]] == ["gw", "sw", "cam"]
     again = _apply(store, text, now=2000.0)
     assert not again.changed_anything

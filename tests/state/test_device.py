@@ -39,15 +39,20 @@ def check(
         ([], (DeviceStatus.UNKNOWN, "no checks")),
         ([("icmp", None), ("http", None)], (DeviceStatus.UNKNOWN, "no results yet")),
         ([("icmp", check(OK)), ("http", check(OK))], (DeviceStatus.UP, "all 2 checks OK")),
-        ([("icmp", check(OK)), ("http", None)], (DeviceStatus.UP, "all 1 check OK")),
+        # not UP on the word of one check while another has not reported
+        (
+            [("icmp", check(OK)), ("http", None)],
+            (DeviceStatus.UNKNOWN, "waiting for the first result of http"),
+        ),
         # soft problems are retries in progress: they do not move the device
-        ([("icmp", check(OK, status=CRIT))], (DeviceStatus.UP, "all 1 check OK")),
+        ([("icmp", check(OK, status=CRIT))], (DeviceStatus.UP, "its check OK")),
         (
             [("icmp", check(CRIT)), ("http", check(CRIT))],
             (DeviceStatus.DOWN, "all 2 checks CRIT: icmp, http"),
         ),
-        # DOWN counts the checks that have data
-        ([("icmp", check(CRIT)), ("http", None)], (DeviceStatus.DOWN, "all 1 check CRIT: icmp")),
+        # DOWN needs every check: one CRIT while another has not reported is DEGRADED
+        ([("icmp", check(CRIT)), ("http", None)], (DeviceStatus.DEGRADED, "icmp CRIT")),
+        ([("icmp", check(CRIT))], (DeviceStatus.DOWN, "its check CRIT: icmp")),
         # anything less than all-CRIT is DEGRADED, worst first
         (
             [("tls", check(WARN)), ("icmp", check(OK)), ("http", check(CRIT))],
@@ -100,7 +105,7 @@ def test_a_device_flip_is_hard_and_carries_the_reason() -> None:
         old="UP",
         new="DOWN",
         hard=True,
-        reason="all 1 check CRIT: http",
+        reason="its check CRIT: http",
         at=60.0,
     )
 

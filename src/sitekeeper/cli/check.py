@@ -7,6 +7,7 @@ import asyncio
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -66,9 +67,12 @@ def run(
         store.close()
     infos = _find(catalog, device)
     if check:
+        names = sorted(i.name for i in infos)
         infos = [i for i in infos if i.name == check]
         if not infos:
-            raise NotFound(f"{device!r} has no check named {check!r}")
+            raise NotFound(
+                f"{device!r} has no check named {check!r}; its checks: {', '.join(names)}"
+            )
 
     async def go() -> list[Any]:
         http = HttpSessions()
@@ -113,7 +117,7 @@ def run(
                 f"  ({info.spec.type} {info.address}{':' + str(info.port) if info.port else ''})",
             )
             console.print(title)
-            console.print(f"  judged: {reason}", highlight=False)
+            console.print(f"  judged: {escape(reason)}", highlight=False)
             if obs.latency_ms is not None:
                 console.print(f"  latency: {obs.latency_ms:.1f} ms")
             if obs.values:
@@ -122,7 +126,7 @@ def run(
                     table.add_row(f"  {k}", str(v))
                 console.print(table)
             for line in obs.log:
-                console.print(f"  [dim]│ {line}[/]", highlight=False)
+                console.print(f"  [dim]│ {escape(line)}[/]", highlight=False)
             console.print()
     if any(s.value != "OK" for _, _, s, _ in out):
         raise typer.Exit(3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,12 +12,21 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from sitekeeper.errors import InventoryError, SitekeeperError
 from sitekeeper.settings import Settings, load_settings
 
-console = Console()
-err_console = Console(stderr=True)
+
+def _width() -> int | None:
+    """Wide output when not on a terminal (logs, pipes), unless COLUMNS says otherwise."""
+    if os.environ.get("COLUMNS") or sys.stdout.isatty():
+        return None
+    return 200
+
+
+console = Console(width=_width())
+err_console = Console(stderr=True, soft_wrap=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -46,7 +56,7 @@ def open_store() -> Any:
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -62,7 +72,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except InventoryError as err:
-            err_console.print(f"[bold red]error:[/] {err}", highlight=False)
+            err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False)
             raise typer.Exit(EXIT_INVALID) from None
         except SitekeeperError as err:
             fail(str(err))

@@ -25,7 +25,7 @@ from sitekeeper.cli.common import console, handle_errors, open_store
 HINT = (
     "In another terminal:  [bold].venv/bin/sitekeeper lab fail core-switch[/]   "
     "then  [bold]lab recover core-switch[/]\n"
-    "Also try:  lab degrade codec --latency-ms 800 · lab flap ap-2 --period 5 · "
+    "Also try:  lab degrade codec --latency-ms 800 · lab flap ap-2 · "
     "sitekeeper status · sitekeeper check run nvr · Ctrl-C to stop"
 )
 
@@ -70,7 +70,7 @@ def demo(
 ) -> None:
     """Run a simulated integrated site and monitor it live.
 
-    About 25 devices on loopback (127.77.0.x; on systems where only 127.0.0.1 is usable,
+    26 devices on loopback (127.77.0.x; on systems where only 127.0.0.1 is usable,
     distinct ports on 127.0.0.1), checked every 10 s (retries every 3 s, hard after 3
     failures). Break something from another terminal and watch sitekeeper see it.
     Uses your store (SITEKEEPER_DATA_DIR), where the lab is the client `lab`.
@@ -92,7 +92,7 @@ def demo(
     def snapshot() -> tuple[list[Any], list[Any], float | None]:
         with store.session() as session:
             return (
-                device_views(session, client="lab"),
+                device_views(session, client="lab", now=time.time()),
                 recent_flips(session, client="lab", limit=8),
                 last_result_at(session),
             )
@@ -118,6 +118,9 @@ def demo(
                 await _lines(stop, snapshot, ends)
             stop.set()
             await task
+            views, _, _ = await asyncio.to_thread(snapshot)
+            up = sum(1 for v in views if v.status == "UP")
+            console.print(f"{up}/{len(views)} lab devices up")
             s = runtime.scheduler.stats
             lat = s.lateness()
             console.print(
@@ -144,7 +147,7 @@ def demo(
         seen: set[tuple[float, str, str | None, str]] = set()
         first = True
         while True:
-            views, flips, _ = await asyncio.to_thread(snap)
+            _views, flips, _ = await asyncio.to_thread(snap)
             for f in reversed(flips):
                 key = (f.at, f.device, f.check, f.new)
                 if key in seen:
@@ -157,9 +160,6 @@ def demo(
                     )
             first = False
             if not await tick(stop, ends):
-                console.print(
-                    f"{sum(1 for v in views if v.status == 'UP')}/{len(views)} devices up"
-                )
                 return
 
     try:

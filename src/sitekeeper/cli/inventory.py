@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from sitekeeper.cli.common import console, handle_errors, open_store, print_json
 from sitekeeper.clock import SystemClock
@@ -98,7 +99,7 @@ def apply(
         ("retired", c.retired, "red"),
     ):
         for item in items:
-            console.print(f"  [{colour}]{label:8}[/] {item}")
+            console.print(f"  [{colour}]{label:8}[/] {escape(item)}")
 
 
 @app.command()

@@ -50,6 +50,12 @@ def _print_device(d: dict[str, Any]) -> None:
         line.append(f" (because {d['cause']} is {d['state']})", style="dim")
     if d["state"] == "degraded":
         line.append(f" +{d['latency_ms']:.0f} ms, {d['loss_pct']:.0f}% loss", style="dim")
+    fault = d.get("fault") or {}
+    if fault.get("mode") == "flapping":
+        line.append(
+            f" — flapping: down and up every {fault.get('period_s', 0):g} s until recovered",
+            style="dim",
+        )
     console.print(line)
 
 
@@ -159,7 +165,10 @@ def recover(
         if json:
             print_json(result)
         else:
-            console.print(f"all faults cleared: {result['counts']}")
+            c = result["counts"]
+            console.print(
+                f"all faults cleared: {c['up']} up, {c['degraded']} degraded, {c['down']} down"
+            )
         return
     if device is None:
         raise typer.BadParameter("give a device id, or --all")

@@ -47,6 +47,8 @@ def _check_summary(c: CheckView) -> Text:
     """`web ✔` when fine; the status and the reason when not (a soft state shows its attempt)."""
     text = Text()
     text.append(c.name)
+    if c.stale:
+        text.append(" (stale)", style="yellow")
     if c.status == "OK" and not c.flapping:
         text.append(" ✔", style="green")
         return text

@@ -25,17 +25,24 @@ def status(
     Reads the store, so it works while `sitekeeper up` runs in another terminal.
     Exit code 0 when nothing is wrong, 3 when there are problems (for scripts and cron).
     """
+    from sqlalchemy import select
+
     from sitekeeper.cli.render import status_view
+    from sitekeeper.db import models as m
+    from sitekeeper.errors import NotFound
     from sitekeeper.results.queries import device_views, last_result_at
 
+    now = time.time()
     store = open_store()
     try:
         with store.session() as session:
-            views = device_views(session, client=client)
+            if client and session.scalar(select(m.Client.id).where(m.Client.key == client)) is None:
+                known = ", ".join(session.scalars(select(m.Client.key).order_by(m.Client.key)))
+                raise NotFound(f"no client {client!r}; known clients: {known or 'none'}")
+            views = device_views(session, client=client, now=now)
             last = last_result_at(session)
     finally:
         store.close()
-    now = time.time()
     problems = [v for v in views if v.is_problem]
     if json:
         print_json(

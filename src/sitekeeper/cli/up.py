@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from sitekeeper.cli.common import console, handle_errors, open_store
 
@@ -33,6 +35,9 @@ def up(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log each inventory reload and retention pass.")
     ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Do not print device status changes.")
+    ] = False,
 ) -> None:
     """Run the collector, the state engine and the store until Ctrl-C.
 
@@ -45,12 +50,14 @@ def up(
     from sitekeeper.inventory.apply import apply_inventory
     from sitekeeper.inventory.validate import load_inventory
     from sitekeeper.lock import runtime_lock
+    from sitekeeper.results.ingest import IngestReport
     from sitekeeper.runtime import EmbeddedRuntime, RuntimeOptions
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     cfg = settings()
     valid = load_inventory(inventory) if inventory else None  # validate before touching anything
     store = open_store()
@@ -66,7 +73,19 @@ def up(
         options = RuntimeOptions.from_settings(cfg)
         if concurrency:
             options.concurrency = concurrency
-        runtime = EmbeddedRuntime(store, options)
+
+        def show_changes(report: IngestReport) -> None:
+            """Devices changing status, one line each (checks are in `status`)."""
+            for flip in report.flips:
+                if flip.subject == "device":
+                    when = datetime.fromtimestamp(flip.at).strftime("%H:%M:%S")
+                    label = runtime.ingestor.catalog.device_label(flip.subject_id)
+                    console.print(
+                        f"{when} {escape(label)}: {flip.old} -> {flip.new} ({escape(flip.reason)})",
+                        highlight=False,
+                    )
+
+        runtime = EmbeddedRuntime(store, options, on_report=None if quiet else show_changes)
 
         async def main() -> None:
             stop = asyncio.Event()

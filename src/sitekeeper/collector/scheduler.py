@@ -5,6 +5,10 @@ semantics), and measures start lateness and missed runs.
 Each check keeps a grid: next due = last due + delay. If a run ends after its next slot
 (or the collector fell behind), the slots in between are skipped and counted as missed,
 rather than firing a burst to catch up.
+
+When a check turns from OK to failing (or back), the device's other checks run at once
+instead of waiting for their slots: a device that died is seen dead by all its checks
+together (DOWN, not a trail of DEGRADED on the way), and one that came back, back at once.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ class Scheduler:
         self._clock = clock
         self._sem = asyncio.Semaphore(concurrency)
         self._entries: dict[int, _Entry] = {}
+        self._by_device: dict[int, set[int]] = {}
         self._heap: list[tuple[float, int, int]] = []
         self._wakeup = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -74,6 +79,9 @@ class Scheduler:
                 gone = self._entries.pop(cid)
                 gone.retired = True
                 gone.generation += 1
+        self._by_device = {}
+        for cid, info in checks.items():
+            self._by_device.setdefault(info.device_id, set()).add(cid)
         for cid, info in checks.items():
             entry = self._entries.get(cid)
             if entry is None:
@@ -138,6 +146,19 @@ class Scheduler:
                 return 0.0  # yield to the loop now and then under a large backlog
         return None
 
+    def _hurry_siblings(self, entry: _Entry) -> None:
+        """Run the device's other checks now (those not already running or about to)."""
+        now = self._clock.monotonic()
+        for cid in self._by_device.get(entry.info.device_id, ()):
+            sibling = self._entries.get(cid)
+            if sibling is None or sibling is entry or sibling.running or sibling.due <= now + 0.25:
+                continue
+            sibling.generation += 1
+            sibling.due = now
+            self._push(sibling)
+            self.stats.hurried += 1
+        self._wakeup.set()
+
     async def _execute(self, entry: _Entry, due: float) -> None:
         info = entry.info
         try:
@@ -150,9 +171,12 @@ class Scheduler:
                 finally:
                     self.stats.in_flight -= 1
             status, _ = classify(obs, info.spec)
+            was_ok = entry.consecutive_non_ok == 0
             entry.consecutive_non_ok = (
                 0 if status is CheckStatus.OK else entry.consecutive_non_ok + 1
             )
+            if was_ok != (status is CheckStatus.OK):
+                self._hurry_siblings(entry)
             await self._sink.submit(obs)
         except asyncio.CancelledError:
             raise

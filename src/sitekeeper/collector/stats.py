@@ -18,6 +18,7 @@ class SchedulerStats:
     runs: int = 0
     missed: int = 0  # scheduled slots skipped: previous run unfinished, or the collector behind
     overlaps_prevented: int = 0  # a check came due while its previous run was still going
+    hurried: int = 0  # checks run early because a sibling check changed between OK and not
     in_flight: int = 0
     max_in_flight: int = 0
     lateness_max_s: float = 0.0
@@ -45,6 +46,7 @@ class SchedulerStats:
             "runs": self.runs,
             "missed": self.missed,
             "overlaps_prevented": self.overlaps_prevented,
+            "hurried": self.hurried,
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
             **{f"lateness_{k}": v for k, v in self.lateness().items()},

@@ -233,3 +233,66 @@ class Audit(Base):
     action: Mapped[str] = mapped_column(String(60))
     client_id: Mapped[int | None] = mapped_column(Integer, index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class User(Base):
+    """A person who signs in. Roles: admin (the whole MSP), technician (assigned clients),
+    client (read-only, one client). No default users: the first admin comes from a one-time
+    setup token or `sitekeeper user create --admin`."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), index=True
+    )  # for role=client: their client
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[float] = mapped_column(Double)
+    last_login_at: Mapped[float | None] = mapped_column(Double)
+    disabled_at: Mapped[float | None] = mapped_column(Double)
+
+
+class UserClient(Base):
+    """Which clients a technician is assigned to."""
+
+    __tablename__ = "user_clients"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ApiToken(Base):
+    """A bearer token for scripts: only a hash is kept; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)  # shown in lists, used to look up
+    token_hash: Mapped[str] = mapped_column(String(64))  # sha256 hex of the whole token
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)  # "read", "write"
+    created_at: Mapped[float] = mapped_column(Double)
+    last_used_at: Mapped[float | None] = mapped_column(Double)
+    expires_at: Mapped[float | None] = mapped_column(Double)
+    revoked_at: Mapped[float | None] = mapped_column(Double)
+
+
+class WebSession(Base):
+    """A browser session: the cookie carries a random id; only its hash is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double, index=True)
+    last_seen_at: Mapped[float] = mapped_column(Double)

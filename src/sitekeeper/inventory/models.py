@@ -99,6 +99,15 @@ class Defaults(BaseModel):
     max_attempts: int | None = Field(default=None, ge=1, le=20)
     disable_checks: tuple[str, ...] = ()  # profile checks to leave out everywhere, e.g. [icmp]
 
+    @model_validator(mode="after")
+    def _timing(self) -> Defaults:
+        if self.interval is not None and self.timeout is not None and self.timeout > self.interval:
+            raise ValueError(
+                f"timeout ({self.timeout:g}s) must not exceed interval ({self.interval:g}s): "
+                "a check must never overlap itself"
+            )
+        return self
+
 
 class Device(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

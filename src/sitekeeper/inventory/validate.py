@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from sitekeeper.checks.build import ResolvedCheck, build_checks
+from sitekeeper.checks.profiles import PROFILES
 from sitekeeper.checks.specs import CHECK_TYPES
 from sitekeeper.errors import InventoryError, Problem
 from sitekeeper.inventory.graph import find_cycles
@@ -102,6 +103,18 @@ def _build_all_checks(
         defaults = Defaults.model_validate(data.get("defaults") or {})
     except ValidationError:
         defaults = Defaults()
+    known = sorted({c["name"] for checks in PROFILES.values() for c in checks})
+    for i, name in enumerate(defaults.disable_checks):
+        if name not in known:
+            path: Path = ("defaults", "disable_checks", i)
+            problems.append(
+                Problem(
+                    file,
+                    lines.line_for(path),
+                    namer.name(path),
+                    f"no profile check is named {name!r}; profile checks are: {', '.join(known)}",
+                )
+            )
     checks: dict[tuple[str, str], list[ResolvedCheck]] = {}
     for ci, client in _items(data.get("clients")):
         for si, site in _items(client.get("sites")):
@@ -128,10 +141,10 @@ def _items(value: Any) -> list[tuple[int, dict[str, Any]]]:
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
-    seen: set[tuple[int | None, str, str]] = set()
+    seen: set[tuple[int | None, str]] = set()
     out = []
     for p in problems:
-        key = (p.line, p.path, p.message)
+        key = (p.line, p.path)  # one message per place: the first (most specific) wins
         if key not in seen:
             seen.add(key)
             out.append(p)
@@ -174,7 +187,9 @@ def _message(e: ErrorDetails) -> str:
     if kind == "missing":
         return f"`{field_name}` is required"
     if kind == "extra_forbidden":
-        return f"unknown field `{field_name}`; check the spelling (see docs/inventory.md for the fields)"
+        hint = _FIELD_HOMES.get(field_name)
+        where = f"; `{field_name}` belongs {hint}" if hint else "; check the spelling"
+        return f"unknown field `{field_name}` here{where} (docs/inventory.md lists the fields)"
     if kind == "enum":
         expected = str(ctx.get("expected", "")).replace("'", "")
         return f"{e['input']!r} is not a valid {field_name}; allowed: {expected}"
@@ -186,7 +201,33 @@ def _message(e: ErrorDetails) -> str:
         kind == "string_pattern_mismatch" and isinstance(e["loc"][-1], int)
     ):
         return f"{e['input']!r} is not a valid id; use lower-case letters, digits, '-' and '_'"
+    if kind == "string_pattern_mismatch" and field_name == "credentials":
+        return (
+            f"{e['input']!r} is not a credentials reference; give the *name* of the secret "
+            "(letters, digits and . _ : / -, up to 128), never the secret itself"
+        )
+    if kind in _BOUNDS:
+        limit = ctx.get(_BOUNDS[kind][0])
+        return f"{field_name} must be {_BOUNDS[kind][1]} {limit} (got {e['input']!r})"
     return str(e["msg"]).removeprefix("Value error, ")
+
+
+_BOUNDS = {
+    "less_than_equal": ("le", "at most"),
+    "less_than": ("lt", "less than"),
+    "greater_than_equal": ("ge", "at least"),
+    "greater_than": ("gt", "more than"),
+}
+_FIELD_HOMES = {
+    "interval": "under `defaults:` or in a check",
+    "retry_interval": "under `defaults:` or in a check",
+    "timeout": "under `defaults:` or in a check",
+    "max_attempts": "under `defaults:` or in a check",
+    "port": "in a check (or use the device's `ports:` map)",
+    "type": "in a check under the device's `checks:`",
+    "devices": "in a site (clients -> sites -> devices)",
+    "sites": "in a client",
+}
 
 
 class _PathNamer:

@@ -96,8 +96,24 @@ def _convert(
             for i, item in enumerate(node.value)
         ]
     if isinstance(node, ScalarNode):
-        return constructor.construct_object(node, deep=True)
+        try:
+            return constructor.construct_object(node, deep=True)
+        except (ValueError, yaml.YAMLError) as err:
+            # e.g. `installed: 2021-02-30` looks like a date but is none
+            problems.append(
+                Problem(
+                    file,
+                    node.start_mark.line + 1,
+                    _fmt(path),
+                    f"{node.value!r} is not a valid {_what(node.tag)} ({err}); dates are YYYY-MM-DD",
+                )
+            )
+            return node.value
     return None  # pragma: no cover - PyYAML has no other node kinds
+
+
+def _what(tag: str) -> str:
+    return tag.rsplit(":", 1)[-1] if tag else "value"
 
 
 def _fmt(path: Path) -> str:

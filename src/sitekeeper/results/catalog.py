@@ -40,6 +40,13 @@ class Catalog:
     def device_ids(self) -> list[int]:
         return list(self.device_checks)
 
+    def device_label(self, device_id: int) -> str:
+        """`client/device`, for messages."""
+        for check_id in self.device_checks.get(device_id, []):
+            info = self.checks[check_id]
+            return f"{info.client_key}/{info.device_key}"
+        return f"device {device_id}"
+
 
 def load_catalog(session: Session, client_keys: list[str] | None = None) -> Catalog:
     stmt = (

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sitekeeper.checks.duration import parse_duration
 from sitekeeper.db import models as m
 from sitekeeper.state.model import CHECK_SEVERITY, DEVICE_SEVERITY, CheckStatus, DeviceStatus
 
@@ -28,6 +29,7 @@ class CheckView:
     latency_ms: float | None
     reason: str | None
     values: dict[str, Any]
+    stale: bool = False  # no result for well over its interval: the collector may be down
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -52,8 +54,13 @@ class DeviceView:
 
     @property
     def is_problem(self) -> bool:
-        return self.status not in (DeviceStatus.UP.value,) or any(
-            c.hard_status != CheckStatus.OK.value or c.flapping for c in self.checks
+        """Down, degraded, unknown; or a check failing (also while still soft) or flapping."""
+        return self.status != DeviceStatus.UP.value or any(
+            c.status != CheckStatus.OK.value
+            or c.hard_status != CheckStatus.OK.value
+            or c.flapping
+            or c.stale
+            for c in self.checks
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -63,10 +70,23 @@ class DeviceView:
         return d
 
 
+def stale_after(spec: dict[str, Any]) -> float:
+    """How long without a result before a check's data is stale: two intervals, its timeout,
+    and some slack for a busy collector."""
+    interval = parse_duration(spec.get("interval", 60.0))
+    return 2 * interval + parse_duration(spec.get("timeout", 10.0)) + 30.0
+
+
 def device_views(
-    session: Session, client: str | None = None, device: str | None = None
+    session: Session,
+    client: str | None = None,
+    device: str | None = None,
+    now: float | None = None,
 ) -> list[DeviceView]:
-    """Active devices with their checks, problems first (by severity, criticality, name)."""
+    """Active devices with their checks, problems first (by severity, criticality, name).
+
+    With `now`, checks without a recent result are marked stale, and a device whose checks are
+    all stale is shown UNKNOWN: its last known status is no longer news."""
     stmt = (
         select(m.Device, m.Client.key, m.Site.key, m.DeviceState)
         .join(m.Client, m.Device.client_id == m.Client.id)
@@ -89,7 +109,11 @@ def device_views(
             .order_by(m.Check.device_id, m.Check.id)
         )
         for check, state in session.execute(cstmt):
-            checks[check.device_id].append(_check_view(check, state))
+            view = _check_view(check, state)
+            last = view.last_result_at
+            if now is not None and last is not None and now - last > stale_after(check.spec):
+                view = replace(view, stale=True)
+            checks[check.device_id].append(view)
     views = [
         DeviceView(
             id=d.id,
@@ -109,6 +133,8 @@ def device_views(
         )
         for d, client_key, site_key, state in rows
     ]
+    if now is not None:
+        views = [_mark_stale(v, now) for v in views]
     views.sort(
         key=lambda v: (
             not v.is_problem,
@@ -119,6 +145,18 @@ def device_views(
         )
     )
     return views
+
+
+def _mark_stale(view: DeviceView, now: float) -> DeviceView:
+    if not view.checks or not all(c.stale for c in view.checks):
+        return view
+    last = max(c.last_result_at or 0.0 for c in view.checks)
+    minutes = max(1, round((now - last) / 60))
+    return replace(
+        view,
+        status=DeviceStatus.UNKNOWN.value,
+        reason=f"no results for {minutes} min (last: {view.status}); is `sitekeeper up` running?",
+    )
 
 
 def _check_view(check: m.Check, state: m.CheckState | None) -> CheckView:

@@ -2,8 +2,10 @@
 
 Soft problems are retries in progress, so they never move a device. The rules:
 - no check has data yet (or there are no checks) -> UNKNOWN;
-- every check that has data is hard CRIT -> DOWN;
+- every check is hard CRIT -> DOWN;
 - any check hard non-OK (WARN, CRIT, UNKNOWN) -> DEGRADED, the reason names them, worst first;
+- some checks have no result yet and the others are OK -> UNKNOWN (a device is not UP on
+  the word of one check out of three);
 - else UP.
 
 A flapping check does not change the device status by itself: flapping only happens between
@@ -34,14 +36,19 @@ def device_status(checks: Sequence[NamedCheck]) -> tuple[DeviceStatus, str]:
         key=lambda p: -CHECK_SEVERITY[p[1]],
     )
     flapping = [name for name, s in seen if s.flapping]
-    if len(problems) == len(seen) and all(st is CheckStatus.CRIT for _, st in problems):
+    pending = [name for name, s in checks if s is None]
+    all_crit = all(st is CheckStatus.CRIT for _, st in problems)
+    if len(problems) == len(seen) and all_crit and not pending:
         names = ", ".join(name for name, _ in problems)
-        status, reason = DeviceStatus.DOWN, f"all {_count(seen)} CRIT: {names}"
+        status, reason = DeviceStatus.DOWN, f"{_all(seen)} CRIT: {names}"
     elif problems:
         status = DeviceStatus.DEGRADED
         reason = ", ".join(f"{name} {st.value}" for name, st in problems)
+    elif pending:
+        status = DeviceStatus.UNKNOWN
+        reason = f"waiting for the first result of {', '.join(pending)}"
     else:
-        status, reason = DeviceStatus.UP, f"all {_count(seen)} OK"
+        status, reason = DeviceStatus.UP, f"{_all(seen)} OK"
     if flapping:
         reason += f"; flapping: {', '.join(flapping)}"
     return status, reason
@@ -67,5 +74,5 @@ def evaluate_device(
     return status, flip
 
 
-def _count(seen: Sequence[NamedCheck]) -> str:
-    return "1 check" if len(seen) == 1 else f"{len(seen)} checks"
+def _all(seen: Sequence[NamedCheck]) -> str:
+    return "its check" if len(seen) == 1 else f"all {len(seen)} checks"

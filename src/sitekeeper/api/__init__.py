@@ -1,0 +1,1 @@
+"""The HTTP server: the REST API under /api/v1, the dashboard, /metrics and health."""
