@@ -181,3 +181,29 @@ async def test_when_a_check_starts_failing_its_devices_other_checks_run_at_once(
     assert rec.starts[1] and rec.starts[2], rec.starts
     assert rec.starts[2][0] - rec.starts[1][0] < 0.3
     assert s.stats.hurried == 1
+
+
+async def test_a_sibling_already_failing_is_not_run_again_early() -> None:
+    """Both checks of device 7 fail: the first pulls the second forward; the second's failure
+    must not pull the first forward again (that would count it an extra attempt)."""
+
+    class Probe(Recorder):
+        async def __call__(self, i: CheckInfo) -> Observation:
+            self.ok = False
+            return await super().__call__(i)
+
+    rec = Probe()
+    s = Scheduler(rec, ListSink(), SystemClock())
+    checks = {
+        1: replace(info(1, interval=10.0, retry_interval=5.0, timeout=0.5), device_id=7),
+        2: replace(info(2, interval=10.0, retry_interval=5.0, timeout=0.5), device_id=7),
+    }
+    s.set_checks(checks)
+    s._entries[1].due = time.monotonic() + 0.1
+    s._heap.clear()
+    for e in s._entries.values():
+        e.generation += 1
+        s._push(e)
+    await run_for(s, 1.0)
+    assert len(rec.starts[1]) == 1 and len(rec.starts[2]) == 1, rec.starts
+    assert s.stats.hurried == 1

@@ -84,3 +84,28 @@ def test_a_bad_database_url_is_a_config_error() -> None:
         make_engine("not a url")
     with pytest.raises(ConfigError, match="unsupported database"):
         make_engine("mysql://x@127.0.0.1/db")
+
+
+def test_several_processes_opening_a_new_store_at_once_all_succeed(empty_url: str) -> None:
+    """`up` and `status` started together on a fresh store: one migrates, the others wait."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from sitekeeper.results.store import Store; "
+        "Store.from_url(sys.argv[1]).close(); print('ok')"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, empty_url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], outs
+    engine = make_engine(empty_url)
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    engine.dispose()

@@ -30,6 +30,7 @@ def check(
         hard_since=0.0,
         last_result_at=0.0,
         flapping=flapping,
+        history=(hard,),  # the hard status has been seen, not just assumed
     )
 
 
@@ -42,7 +43,7 @@ def check(
         # not UP on the word of one check while another has not reported
         (
             [("icmp", check(OK)), ("http", None)],
-            (DeviceStatus.UNKNOWN, "waiting for the first result of http"),
+            (DeviceStatus.UNKNOWN, "waiting for a confirmed result of http"),
         ),
         # soft problems are retries in progress: they do not move the device
         ([("icmp", check(OK, status=CRIT))], (DeviceStatus.UP, "its check OK")),
@@ -76,6 +77,22 @@ def check(
 )
 def test_device_status(checks: list[NamedCheck], expected: tuple[DeviceStatus, str]) -> None:
     assert device_status(checks) == expected
+
+
+def test_a_device_whose_first_results_fail_is_not_shown_up_meanwhile() -> None:
+    never_hard = CheckState(
+        status=CRIT,
+        state_type=StateType.SOFT,
+        attempt=1,
+        hard_status=OK,
+        since=0.0,
+        hard_since=0.0,
+        last_result_at=0.0,
+    )
+    assert device_status([("rtsp", never_hard)]) == (
+        DeviceStatus.UNKNOWN,
+        "waiting for a confirmed result of rtsp",
+    )
 
 
 def test_device_timeline_flips_only_on_change() -> None:

@@ -146,12 +146,16 @@ class Scheduler:
                 return 0.0  # yield to the loop now and then under a large backlog
         return None
 
-    def _hurry_siblings(self, entry: _Entry) -> None:
-        """Run the device's other checks now (those not already running or about to)."""
+    def _hurry_siblings(self, entry: _Entry, *, failing: bool) -> None:
+        """Run the device's other checks now — those that have not yet seen the change
+        (a sibling already failing is on its retry grid; running it again would count an
+        extra attempt) and are not running or about to."""
         now = self._clock.monotonic()
         for cid in self._by_device.get(entry.info.device_id, ()):
             sibling = self._entries.get(cid)
             if sibling is None or sibling is entry or sibling.running or sibling.due <= now + 0.25:
+                continue
+            if (sibling.consecutive_non_ok > 0) == failing:
                 continue
             sibling.generation += 1
             sibling.due = now
@@ -176,7 +180,7 @@ class Scheduler:
                 0 if status is CheckStatus.OK else entry.consecutive_non_ok + 1
             )
             if was_ok != (status is CheckStatus.OK):
-                self._hurry_siblings(entry)
+                self._hurry_siblings(entry, failing=status is not CheckStatus.OK)
             await self._sink.submit(obs)
         except asyncio.CancelledError:
             raise

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from sitekeeper.errors import StoreError
 
@@ -38,17 +42,55 @@ def head_revision() -> str | None:
 
 
 def ensure_current(engine: Engine) -> None:
-    """Upgrade to head; refuse to run against a database newer than this code."""
-    current = current_revision(engine)
+    """Upgrade to head; refuse to run against a database newer than this code.
+
+    Several processes may open a new store at once (`up` and `status` in two terminals), so
+    the upgrade runs under a lock and looks at the revision again once it holds it."""
     head = head_revision()
+    if _checked_revision(engine) == head:
+        return
+    with _migration_lock(engine):
+        if _checked_revision(engine) != head:
+            upgrade(engine)
+
+
+def _checked_revision(engine: Engine) -> str | None:
+    current = current_revision(engine)
     known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
     if current is not None and current not in known:
         raise StoreError(
             f"the database is at schema revision {current}, which this version of sitekeeper "
             "does not know (it was written by a newer version); upgrade sitekeeper"
         )
-    if current != head:
-        upgrade(engine)
+    return current
+
+
+# A fixed key for PostgreSQL's advisory lock around migrations ("skmigrat").
+_PG_MIGRATION_LOCK = 0x736B6D6967726174
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
+                conn.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    fd = os.open(f"{database}.migrate-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # waits for the other process's migration
+        yield
+    finally:
+        os.close(fd)
 
 
 def check(engine: Engine) -> None:

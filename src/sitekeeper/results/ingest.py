@@ -104,7 +104,8 @@ class Ingestor:
         self._lock = threading.Lock()
         self.catalog = Catalog({}, {}, {})
         self._states: dict[int, CheckState] = {}
-        self._devices: dict[int, DeviceStatus] = {}
+        # device id -> (status, reason, since): what device_states says
+        self._devices: dict[int, tuple[DeviceStatus, str, float]] = {}
 
     def refresh(self) -> None:
         """(Re)load the catalog and states from the store, e.g. after an inventory apply."""
@@ -114,7 +115,7 @@ class Ingestor:
                 row.check_id: row_to_state(row) for row in session.scalars(select(m.CheckState))
             }
             self._devices = {
-                row.device_id: DeviceStatus(row.status)
+                row.device_id: (DeviceStatus(row.status), row.reason or "", row.since)
                 for row in session.scalars(select(m.DeviceState))
             }
 
@@ -219,7 +220,7 @@ class Ingestor:
         touched: set[int],
         catalog: Catalog,
         states: dict[int, CheckState],
-        devices: dict[int, DeviceStatus],
+        devices: dict[int, tuple[DeviceStatus, str, float]],
         batch: Sequence[Envelope],
     ) -> tuple[list[dict[str, object]], list[Flip]]:
         now = max(e.observation.at for e in batch)
@@ -231,12 +232,16 @@ class Ingestor:
                 for c in catalog.device_checks.get(device_id, [])
             ]
             status, reason = device_status(named)
-            before = devices.get(device_id)
-            if before == status:
+            known = devices.get(device_id)
+            before = known[0] if known else None
+            if known is not None and known[0] == status and known[1] == reason:
                 continue
-            devices[device_id] = status
-            since_states = [s.hard_since for _, s in named if s is not None]
-            since = max(since_states) if since_states else now
+            if before == status and known is not None:
+                since = known[2]  # same status, new reason (e.g. one more check reported)
+            else:
+                since_states = [s.hard_since for _, s in named if s is not None]
+                since = max(since_states) if since_states else now
+            devices[device_id] = (status, reason, since)
             rows.append(
                 {
                     "device_id": device_id,
@@ -247,6 +252,8 @@ class Ingestor:
                     "updated_at": now,
                 }
             )
+            if before == status or (before is None and status is DeviceStatus.UNKNOWN):
+                continue  # a new reason, or a first "no data yet": no transition
             flips.append(
                 Flip(
                     subject="device",

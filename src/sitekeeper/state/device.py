@@ -28,15 +28,19 @@ NamedCheck = tuple[str, CheckState | None]
 
 def device_status(checks: Sequence[NamedCheck]) -> tuple[DeviceStatus, str]:
     """Status and reason for a device, from (check name, state or None) pairs."""
-    seen = [(name, s) for name, s in checks if s is not None]
-    if not seen:
-        return DeviceStatus.UNKNOWN, "no results yet" if checks else "no checks"
+    # A check that has never been hard (no recorded state) has only an assumed OK: it counts
+    # as waiting, so a device whose first results fail is not shown UP meanwhile.
+    seen = [(name, s) for name, s in checks if s is not None and s.history]
+    if not checks:
+        return DeviceStatus.UNKNOWN, "no checks"
+    if all(state is None for _, state in checks):
+        return DeviceStatus.UNKNOWN, "no results yet"
     problems = sorted(
         ((name, s.hard_status) for name, s in seen if s.hard_status is not CheckStatus.OK),
         key=lambda p: -CHECK_SEVERITY[p[1]],
     )
     flapping = [name for name, s in seen if s.flapping]
-    pending = [name for name, s in checks if s is None]
+    pending = [name for name, s in checks if s is None or not s.history]
     all_crit = all(st is CheckStatus.CRIT for _, st in problems)
     if len(problems) == len(seen) and all_crit and not pending:
         names = ", ".join(name for name, _ in problems)
@@ -46,7 +50,7 @@ def device_status(checks: Sequence[NamedCheck]) -> tuple[DeviceStatus, str]:
         reason = ", ".join(f"{name} {st.value}" for name, st in problems)
     elif pending:
         status = DeviceStatus.UNKNOWN
-        reason = f"waiting for the first result of {', '.join(pending)}"
+        reason = f"waiting for a confirmed result of {', '.join(pending)}"
     else:
         status, reason = DeviceStatus.UP, f"{_all(seen)} OK"
     if flapping:
