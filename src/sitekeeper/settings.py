@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     raw_retention_days: float = Field(default=14.0, gt=0)
     rollup_retention_days: float = Field(default=400.0, gt=0)
     lab_control: str = "127.0.0.1:8479"
+    listen: str = "127.0.0.1:8470"  # the dashboard, API and /metrics
 
     @property
     def effective_database_url(self) -> str:

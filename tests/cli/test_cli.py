@@ -193,7 +193,15 @@ def test_up_monitors_until_interrupted_and_stops_cleanly(
     """...and a second `up` on the same store is refused (a file lock on SQLite, an
     advisory lock on PostgreSQL)."""
     env = dict(os.environ)
-    proc = _sitekeeper("up", "--inventory", str(inventory_file), env=env)
+    import socket as _socket
+
+    probe = _socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    proc = _sitekeeper(
+        "up", "--inventory", str(inventory_file), "--listen", f"127.0.0.1:{port}", env=env
+    )
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -201,10 +209,16 @@ def test_up_monitors_until_interrupted_and_stops_cleanly(
             items = {d["key"]: d for d in data["items"]}  # type: ignore[union-attr]
             if items and items["nvr"]["status"] == "UP" and items["cam"]["status"] == "DOWN":
                 break
+            if proc.poll() is not None:
+                raise AssertionError(proc.communicate()[0])
             assert time.monotonic() < deadline, data
             time.sleep(0.3)
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+            assert r.read() == b'{"status":"ready"}'
         second = subprocess.run(
-            [sys.executable, "-m", "sitekeeper", "up"],
+            [sys.executable, "-m", "sitekeeper", "up", "--no-web"],
             env=env,
             capture_output=True,
             text=True,
@@ -218,3 +232,55 @@ def test_up_monitors_until_interrupted_and_stops_cleanly(
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out
     assert "stopped cleanly" in out
+
+
+def test_users_and_tokens_from_the_shell(env_store: str, inventory_file: Path) -> None:
+    runner.invoke(app, ["inventory", "apply", str(inventory_file)])
+    pw = "correct horse battery staple\n"
+    ok = runner.invoke(
+        app,
+        ["user", "create", "ann@example.com", "--role", "admin", "--password-stdin", "--json"],
+        input=pw,
+    )
+    assert ok.exit_code == 0, ok.output
+    weak = runner.invoke(
+        app, ["user", "create", "x@example.com", "--password-stdin"], input="short\n"
+    )
+    assert weak.exit_code == 2 and "at least 12 characters" in weak.output
+    bad_client = runner.invoke(
+        app,
+        [
+            "user",
+            "create",
+            "c@example.com",
+            "--role",
+            "client",
+            "--client",
+            "nope",
+            "--password-stdin",
+        ],
+        input=pw,
+    )
+    assert bad_client.exit_code == 1 and "known clients: acme" in bad_client.output
+    tech = runner.invoke(
+        app,
+        ["user", "create", "tech@example.com", "--assign", "acme", "--password-stdin"],
+        input=pw,
+    )
+    assert tech.exit_code == 0, tech.output
+    users = json.loads(runner.invoke(app, ["user", "list", "--json"]).stdout)
+    assert {u["email"]: u["clients"] for u in users} == {
+        "ann@example.com": [],
+        "tech@example.com": ["acme"],
+    }
+    assert "password" not in json.dumps(users)
+    made = json.loads(
+        runner.invoke(
+            app, ["token", "create", "--user", "ann@example.com", "--name", "prom", "--json"]
+        ).stdout
+    )
+    assert made["token"].startswith("skt_") and made["scopes"] == ["read"]
+    listed = runner.invoke(app, ["token", "list", "--json"]).stdout
+    assert made["token"] not in listed
+    assert runner.invoke(app, ["token", "revoke", str(made["id"])]).exit_code == 0
+    assert json.loads(runner.invoke(app, ["token", "list", "--json"]).stdout)[0]["revoked"] is True

@@ -11,6 +11,7 @@ from sitekeeper.cli import check, inventory, lab
 from sitekeeper.cli.demo import demo
 from sitekeeper.cli.status import status
 from sitekeeper.cli.up import up
+from sitekeeper.cli.users import token_app, user_app
 
 app = typer.Typer(
     name="sitekeeper",
@@ -32,6 +33,8 @@ app.command()(demo)
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(check.app, name="check")
 app.add_typer(lab.app, name="lab")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 
 
 def _version(value: bool) -> None:

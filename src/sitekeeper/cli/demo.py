@@ -30,7 +30,9 @@ HINT = (
 )
 
 
-def _render(views: list[Any], flips: list[Any], last: float | None, title: str) -> RenderableType:
+def _render(
+    views: list[Any], flips: list[Any], last: float | None, title: str, header: str = ""
+) -> RenderableType:
     from sitekeeper.cli.render import STYLE, device_table, summary_line
 
     now = time.time()
@@ -50,6 +52,8 @@ def _render(views: list[Any], flips: list[Any], last: float | None, title: str) 
         events.rstrip()
         parts.append(Panel(events, title="latest changes", title_align="left"))
     parts.append(Text.from_markup(HINT, style="cyan"))
+    if header:
+        parts.append(Text(header, style="bold"))
     return Panel(Group(*parts), title=title, title_align="left")
 
 
@@ -60,6 +64,15 @@ def demo(
         typer.Option(help="Stop after this many seconds (default: run until Ctrl-C).", min=1),
     ] = None,
     control_port: Annotated[int, typer.Option(help="Port of the lab's control API.")] = 8479,
+    listen: Annotated[
+        str | None,
+        typer.Option(
+            help="Where to serve the dashboard (default 127.0.0.1:8470, or SITEKEEPER_LISTEN)."
+        ),
+    ] = None,
+    web: Annotated[
+        bool, typer.Option("--web/--no-web", help="Serve the dashboard and API.")
+    ] = True,
     live: Annotated[
         bool | None,
         typer.Option(
@@ -75,7 +88,9 @@ def demo(
     failures). Break something from another terminal and watch sitekeeper see it.
     Uses your store (SITEKEEPER_DATA_DIR), where the lab is the client `lab`.
     """
+    from sitekeeper.api.server import serve
     from sitekeeper.cli.common import settings
+    from sitekeeper.cli.serving import announce, prepare_web
     from sitekeeper.cli.up import install_stop_handlers
     from sitekeeper.clock import SystemClock
     from sitekeeper.inventory.apply import apply_inventory
@@ -97,6 +112,14 @@ def demo(
                 last_result_at(session),
             )
 
+    runtime = EmbeddedRuntime(store, RuntimeOptions.from_settings(cfg))
+    site = prepare_web(store, runtime, listen or cfg.listen) if web else None
+    header = ""
+    if site:
+        header = f"Dashboard: {site.url}"
+        if site.setup_url:
+            header += f"  — first, create the admin account: {site.setup_url}"
+
     async def main() -> None:
         stop = asyncio.Event()
         install_stop_handlers(stop)
@@ -105,19 +128,23 @@ def demo(
             with store.session() as session:
                 apply_inventory(session, valid, SystemClock().now(), actor="demo")
                 session.commit()
-            runtime = EmbeddedRuntime(store, RuntimeOptions.from_settings(cfg))
             task = asyncio.create_task(runtime.run(stop))
+            served = asyncio.create_task(serve(site.app, site.sock, stop)) if site else None
             title = f"sitekeeper demo — {lab.status()['site']} ({len(lab.device_ids)} devices, lab {lab.mode})"
             console.print(
                 f"lab up in {(lab.startup_s or 0) * 1000:.0f} ms; control API at {lab.control_url}; store {store.url}"
             )
             ends = time.monotonic() + duration if duration else None
+            if site:
+                announce(console, site)
             if use_live:
                 await _live(stop, snapshot, title, ends)
             else:
                 await _lines(stop, snapshot, ends)
             stop.set()
             await task
+            if served:
+                await served
             views, _, _ = await asyncio.to_thread(snapshot)
             up = sum(1 for v in views if v.status == "UP")
             console.print(f"{up}/{len(views)} lab devices up")
@@ -138,7 +165,7 @@ def demo(
         with Live(console=console, refresh_per_second=2, screen=False) as view:
             while True:
                 views, flips, last = await asyncio.to_thread(snap)
-                view.update(_render(views, flips, last, title))
+                view.update(_render(views, flips, last, title, header))
                 if not await tick(stop, ends):
                     return
 

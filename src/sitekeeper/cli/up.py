@@ -38,6 +38,15 @@ def up(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Do not print device status changes.")
     ] = False,
+    listen: Annotated[
+        str | None,
+        typer.Option(
+            help="Where to serve the dashboard and API (default 127.0.0.1:8470, or SITEKEEPER_LISTEN)."
+        ),
+    ] = None,
+    web: Annotated[
+        bool, typer.Option("--web/--no-web", help="Serve the dashboard and API.")
+    ] = True,
 ) -> None:
     """Run the collector, the state engine and the store until Ctrl-C.
 
@@ -45,7 +54,9 @@ def up(
     `sitekeeper inventory apply` while running. Stops cleanly: checks in flight finish
     (each within its timeout) and every result is stored before exit.
     """
+    from sitekeeper.api.server import serve
     from sitekeeper.cli.common import settings
+    from sitekeeper.cli.serving import announce, prepare_web
     from sitekeeper.clock import SystemClock
     from sitekeeper.inventory.apply import apply_inventory
     from sitekeeper.inventory.validate import load_inventory
@@ -86,11 +97,13 @@ def up(
                     )
 
         runtime = EmbeddedRuntime(store, options, on_report=None if quiet else show_changes)
+        site = prepare_web(store, runtime, listen or cfg.listen) if web else None
 
         async def main() -> None:
             stop = asyncio.Event()
             install_stop_handlers(stop)
             task = asyncio.create_task(runtime.run(stop))
+            served = asyncio.create_task(serve(site.app, site.sock, stop)) if site else None
             await asyncio.sleep(0.2)
             n = len(runtime.scheduler)
             console.print(
@@ -101,7 +114,11 @@ def up(
                 console.print(
                     "[yellow]no checks yet[/]: apply an inventory with `sitekeeper inventory apply FILE`"
                 )
+            if site:
+                announce(console, site)
             await task
+            if served:
+                await served
 
         try:
             asyncio.run(main())
