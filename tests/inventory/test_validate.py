@@ -133,3 +133,19 @@ def test_all_problems_in_a_file_are_reported_together() -> None:
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InventoryError, match="file not found"):
         load_inventory(tmp_path / "nope.yaml")
+
+
+def test_a_yaml_alias_bomb_is_refused_quickly() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 12):
+        prev = f"*a{i - 1}"
+        lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
+    text = "\n".join(lines) + "\nclients: []\n"
+    with pytest.raises(InventoryError, match="expands to more than"):
+        parse_inventory(text, "bomb.yaml")  # 10**12 values if expanded: refused after a budget
+
+
+def test_absurdly_deep_nesting_is_a_clear_error() -> None:
+    text = "clients: " + "[" * 5000 + "]" * 5000 + "\n"
+    with pytest.raises(InventoryError, match="nested too deeply"):
+        parse_inventory(text, "deep.yaml")

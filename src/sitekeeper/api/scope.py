@@ -5,7 +5,7 @@ clients into 404s, exactly like ids that do not exist.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -14,7 +14,7 @@ from sitekeeper.auth.principal import Principal
 from sitekeeper.db import models as m
 from sitekeeper.errors import NotFound
 
-S = TypeVar("S", bound=Select[Unpack[tuple[Any, ...]]])
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
 class Scope:

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from sitekeeper import timefmt
 from sitekeeper.errors import InventoryError, SitekeeperError
 from sitekeeper.settings import Settings, load_settings
 
@@ -81,16 +82,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def ago(ts: float | None, now: float) -> str:
-    if ts is None:
-        return "never"
-    s = max(0.0, now - ts)
-    if s < 90:
-        return f"{s:.0f}s ago"
-    if s < 5400:
-        return f"{s / 60:.0f}m ago"
-    if s < 36 * 3600:
-        return f"{s / 3600:.1f}h ago"
-    return f"{s / 86400:.1f}d ago"
+    return timefmt.ago(ts, now, compact=True)
 
 
 def iso(ts: float | None) -> str | None:

@@ -76,6 +76,10 @@ def parse_inventory(text: str, file: str = "<inventory>") -> ValidInventory:
         )
 
     namer = _PathNamer(data)
+    problems.extend(
+        Problem(file, lines.line_for(p), namer.name(p), "contains a NUL character (\\0)")
+        for p in _nul_paths(data, ())
+    )
     inventory: Inventory | None = None
     try:
         inventory = Inventory.model_validate(data)
@@ -132,6 +136,18 @@ def _build_all_checks(
                         Problem(file, lines.line_for(path), namer.name(path), bp.message)
                     )
     return checks
+
+
+def _nul_paths(node: Any, path: Path) -> list[Path]:
+    """Where a text holds NUL: valid YAML (as "\\0") and JSON, but no database keeps it."""
+    if isinstance(node, str):
+        return [path] if "\x00" in node else []
+    if isinstance(node, dict):
+        found = [path for key in node if isinstance(key, str) and "\x00" in key]
+        return found + [p for k, v in node.items() for p in _nul_paths(v, (*path, k))]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _nul_paths(v, (*path, i))]
+    return []
 
 
 def _items(value: Any) -> list[tuple[int, dict[str, Any]]]:

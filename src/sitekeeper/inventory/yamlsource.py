@@ -17,6 +17,14 @@ from sitekeeper.errors import Problem
 
 Path = tuple[str | int, ...]
 
+# YAML aliases can make a small file expand into an enormous tree ("billion laughs").
+# An inventory of tens of thousands of devices stays far below this many nodes.
+MAX_NODES = 2_000_000
+
+
+class _TooBig(Exception):
+    pass
+
 
 class LineMap:
     def __init__(self) -> None:
@@ -48,10 +56,29 @@ def load_with_lines(text: str, file: str) -> tuple[Any, LineMap, list[Problem]]:
     except yaml.YAMLError as err:
         problems.append(Problem(file, None, "", f"not valid YAML: {err}"))
         return None, lines, problems
+    except RecursionError:
+        problems.append(Problem(file, None, "", "the YAML is nested too deeply to be an inventory"))
+        return None, lines, problems
     if root is None:
         return None, lines, problems
     constructor = SafeConstructor()
-    data = _convert(root, (), lines, problems, constructor, file)
+    budget = [MAX_NODES]
+    try:
+        data = _convert(root, (), lines, problems, constructor, file, budget)
+    except RecursionError:
+        problems.append(Problem(file, None, "", "the YAML is nested too deeply to be an inventory"))
+        return None, LineMap(), problems
+    except _TooBig:
+        problems.append(
+            Problem(
+                file,
+                None,
+                "",
+                f"the file expands to more than {MAX_NODES:,} values "
+                "(through YAML aliases?); split it or write it out without aliases",
+            )
+        )
+        return None, LineMap(), problems
     return data, lines, problems
 
 
@@ -62,7 +89,11 @@ def _convert(
     problems: list[Problem],
     constructor: SafeConstructor,
     file: str,
+    budget: list[int],
 ) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooBig
     lines.set(path, node.start_mark.line + 1)
     if isinstance(node, MappingNode):
         constructor.flatten_mapping(node)  # resolves YAML merge keys (<<)
@@ -88,11 +119,11 @@ def _convert(
                 )
             child = (*path, key)
             lines.set(child, key_node.start_mark.line + 1)
-            out[key] = _convert(value_node, child, lines, problems, constructor, file)
+            out[key] = _convert(value_node, child, lines, problems, constructor, file, budget)
         return out
     if isinstance(node, SequenceNode):
         return [
-            _convert(item, (*path, i), lines, problems, constructor, file)
+            _convert(item, (*path, i), lines, problems, constructor, file, budget)
             for i, item in enumerate(node.value)
         ]
     if isinstance(node, ScalarNode):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from sitekeeper.checks.duration import parse_duration
 from sitekeeper.db import models as m
 from sitekeeper.state.model import CHECK_SEVERITY, DEVICE_SEVERITY, CheckStatus, DeviceStatus
+
+AnySelect = Select[*tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,14 @@ def device_views(
     client: str | None = None,
     device: str | None = None,
     now: float | None = None,
+    *,
+    narrow: Callable[[AnySelect], AnySelect] | None = None,
 ) -> list[DeviceView]:
     """Active devices with their checks, problems first (by severity, criticality, name).
 
     With `now`, checks without a recent result are marked stale, and a device whose checks are
-    all stale is shown UNKNOWN: its last known status is no longer news."""
+    all stale is shown UNKNOWN: its last known status is no longer news. `narrow` adds
+    conditions on `m.Device` (the API passes the caller's scope and its filters)."""
     stmt = (
         select(m.Device, m.Client.key, m.Site.key, m.DeviceState)
         .join(m.Client, m.Device.client_id == m.Client.id)
@@ -98,6 +104,8 @@ def device_views(
         stmt = stmt.where(m.Client.key == client)
     if device:
         stmt = stmt.where(m.Device.key == device)
+    if narrow is not None:
+        stmt = narrow(stmt)
     rows = session.execute(stmt).all()
     ids = [d.id for d, _, _, _ in rows]
     checks: dict[int, list[CheckView]] = {i: [] for i in ids}

@@ -1,9 +1,41 @@
-"""The dashboard: server-rendered pages (Jinja2 + htmx), charts with uPlot, static files."""
+"""The dashboard: server-rendered pages (Jinja2 + htmx), charts with uPlot, static files.
+
+templating  Jinja2 environment, status words and symbols, static URLs
+security    page sign-in dependency, cookies, form CSRF, login limits, HTML errors
+auth_pages  /login, /logout, /setup
+views       what pages show, shaped from the read models through the Scope
+pages       /, /clients/{id}, /sites/{id}, /devices/{id} and their /live/... regions
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+
+from sitekeeper.web import auth_pages, pages
+from sitekeeper.web.render import render
+from sitekeeper.web.security import LoginLimits, LoginRequired, PageError, login_redirect
+from sitekeeper.web.templating import STATIC_DIR
 
 
 def mount(app: FastAPI) -> None:
     """Add the dashboard's routes and static files to the app."""
+    app.state.web_login_limits = LoginLimits.default()
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(auth_pages.router)
+    app.include_router(pages.router)
+
+    async def _login(request: Request, exc: Exception) -> Response:
+        return login_redirect(request)
+
+    async def _page_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PageError)
+        return render(
+            request,
+            "error.html",
+            {"title": exc.title, "message": exc.message, "status": exc.status},
+            status=exc.status,
+        )
+
+    app.add_exception_handler(LoginRequired, _login)
+    app.add_exception_handler(PageError, _page_error)

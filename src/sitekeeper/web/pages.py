@@ -1,0 +1,152 @@
+"""The dashboard's pages: overview, client, site, device. Each page has a live twin under
+/live/... that renders only its changing region; htmx polls it and swaps it in place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+
+from sitekeeper.api.deps import ClockDep
+from sitekeeper.api.scope import Scope
+from sitekeeper.cli.render import STALE_AFTER_S
+from sitekeeper.db import models as m
+from sitekeeper.errors import NotFound
+from sitekeeper.results.queries import DeviceView, device_views, recent_flips
+from sitekeeper.web import views as v
+from sitekeeper.web.render import render
+from sitekeeper.web.security import PageError, PageScope, parse_id
+
+router = APIRouter(include_in_schema=False)
+
+
+def _found(scope: Scope, what: str, raw: str) -> Any:
+    """The scoped row, or the 404 page: another client's id looks exactly like a missing one."""
+    get = {"client": scope.client, "site": scope.site, "device": scope.device}[what]
+    try:
+        return get(parse_id(raw, what))
+    except NotFound as err:
+        raise PageError(404, "Not found", str(err)) from err
+
+
+def _freshness(views: list[DeviceView], now: float) -> dict[str, Any]:
+    last = v.last_result(views)
+    return {"last_result": last, "stale": last is not None and now - last > STALE_AFTER_S}
+
+
+def _overview(scope: PageScope, now: float) -> dict[str, Any]:
+    views = v.visible_devices(scope, now)
+    problems = [d for d in views if d.is_problem]
+    return {
+        "tally": v.Tally.of(views),
+        "problems": problems[: v.MAX_PROBLEMS_SHOWN],
+        "problems_hidden": max(0, len(problems) - v.MAX_PROBLEMS_SHOWN),
+        "systems": v.systems(views),
+        "clients": v.clients(scope, views),
+        "names": v.Names.load(scope),
+        "live_url": "/live/overview",
+        **_freshness(views, now),
+    }
+
+
+@router.get("/")
+def overview(request: Request, scope: PageScope, clock: ClockDep) -> Response:
+    return render(request, "overview.html", _overview(scope, clock.now()))
+
+
+@router.get("/live/overview")
+def overview_live(request: Request, scope: PageScope, clock: ClockDep) -> Response:
+    return render(request, "live/overview.html", _overview(scope, clock.now()))
+
+
+def _client(scope: PageScope, raw_id: str, now: float) -> dict[str, Any]:
+    client: m.Client = _found(scope, "client", raw_id)
+    views = v.visible_devices(scope, now, client_key=client.key)
+    return {
+        "client": client,
+        "tally": v.Tally.of(views),
+        "problems": [d for d in views if d.is_problem][: v.MAX_PROBLEMS_SHOWN],
+        "sites": v.sites(scope, client, views),
+        "flips": recent_flips(scope.session, client=client.key, limit=15),
+        "names": v.Names.load(scope),
+        "live_url": f"/live/clients/{client.id}",
+        **_freshness(views, now),
+    }
+
+
+@router.get("/clients/{client_id}")
+def client_page(request: Request, client_id: str, scope: PageScope, clock: ClockDep) -> Response:
+    return render(request, "client.html", _client(scope, client_id, clock.now()))
+
+
+@router.get("/live/clients/{client_id}")
+def client_live(request: Request, client_id: str, scope: PageScope, clock: ClockDep) -> Response:
+    return render(request, "live/client.html", _client(scope, client_id, clock.now()))
+
+
+def _site(scope: PageScope, raw_id: str, now: float) -> dict[str, Any]:
+    site: m.Site = _found(scope, "site", raw_id)
+    if site.retired_at is not None:
+        raise PageError(404, "Not found", f"site {site.key} was retired")
+    client = scope.client(site.client_id)
+    views = [d for d in v.visible_devices(scope, now, client_key=client.key) if d.site == site.key]
+    return {
+        "client": client,
+        "site": site,
+        "tally": v.Tally.of(views),
+        "problems": [d for d in views if d.is_problem],
+        "groups": v.site_groups(views),
+        "ids": {d.key: d.id for d in views},
+        "live_url": f"/live/sites/{site.id}",
+        **_freshness(views, now),
+    }
+
+
+@router.get("/sites/{site_id}")
+def site_page(request: Request, site_id: str, scope: PageScope, clock: ClockDep) -> Response:
+    return render(request, "site.html", _site(scope, site_id, clock.now()))
+
+
+@router.get("/live/sites/{site_id}")
+def site_live(request: Request, site_id: str, scope: PageScope, clock: ClockDep) -> Response:
+    return render(request, "live/site.html", _site(scope, site_id, clock.now()))
+
+
+def _device(scope: PageScope, raw_id: str, now: float) -> dict[str, Any]:
+    device: m.Device = _found(scope, "device", raw_id)
+    if device.retired_at is not None:
+        raise PageError(404, "Not found", f"device {device.key} was retired")
+    client = scope.client(device.client_id)
+    site = scope.site(device.site_id)
+    (view,) = device_views(scope.session, client=client.key, device=device.key, now=now)
+    checks = v.device_checks(scope, device)
+    parents = scope.where(
+        select(m.Device.key, m.Device.id).where(
+            m.Device.client_id == device.client_id,
+            m.Device.key.in_(sorted(device.depends_on)),
+            m.Device.retired_at.is_(None),
+        ),
+        m.Device.client_id,
+    )
+    return {
+        "client": client,
+        "site": site,
+        "device": device,
+        "view": view,
+        "checks": checks,
+        "parents": {row[0]: row[1] for row in scope.session.execute(parents)},
+        "flips": v.device_flips(scope, device, {c.id: c.name for c in checks.values()}),
+        "live_url": f"/live/devices/{device.id}",
+        **_freshness([view], now),
+    }
+
+
+@router.get("/devices/{device_id}")
+def device_page(request: Request, device_id: str, scope: PageScope, clock: ClockDep) -> Response:
+    return render(request, "device.html", _device(scope, device_id, clock.now()))
+
+
+@router.get("/live/devices/{device_id}")
+def device_live(request: Request, device_id: str, scope: PageScope, clock: ClockDep) -> Response:
+    return render(request, "live/device.html", _device(scope, device_id, clock.now()))

@@ -1,0 +1,82 @@
+"""Jinja2 templates and the small vocabulary they share with the terminal: status words with
+symbols (never colour alone), relative times, static URLs that change when a file does."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi.templating import Jinja2Templates
+
+from sitekeeper import timefmt
+from sitekeeper.cli.render import SYMBOL
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+TEMPLATE_DIR = HERE / "templates"
+
+SYSTEM_LABELS = {
+    "network": "Network",
+    "av": "AV",
+    "control": "Control",
+    "security": "Security",
+    "power": "Power",
+    "it": "IT",
+}
+
+
+def symbol(status: str) -> str:
+    return SYMBOL.get(status, "?")
+
+
+def status_class(status: str) -> str:
+    """The CSS class of a status word: `st-down`, `st-ok`, ..."""
+    return "st-" + status.lower()
+
+
+def ago(ts: float | None, now: float) -> str:
+    return timefmt.ago(ts, now)
+
+
+def iso(ts: float | None) -> str:
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def utc(ts: float | None) -> str:
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def value_text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+@cache
+def static_url(name: str) -> str:
+    """`/static/<name>?v=<content hash>`: a changed file is fetched anew, never stale."""
+    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
+    return f"/static/{name}?v={digest}"
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    env = templates.env
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    env.globals.update(
+        symbol=symbol,
+        status_class=status_class,
+        static_url=static_url,
+        system_labels=SYSTEM_LABELS,
+    )
+    env.filters.update(iso=iso, utc=utc, value_text=value_text)
+    env.globals["ago"] = ago
+    return templates
