@@ -1,7 +1,7 @@
-"""The issue's acceptance, as a timeline: the lab site monitored by the embedded runtime on
-the real store (SQLite and PostgreSQL). Failing the core switch takes it and every device
-behind it hard DOWN within max_attempts x retry_interval + one interval; recovering brings
-them back UP.
+"""The acceptance, as a timeline: the lab site monitored by the embedded runtime on the real
+store (SQLite and PostgreSQL). Failing the core switch takes it hard DOWN within
+max_attempts x retry_interval + one interval, and every device behind it UNREACHABLE: one
+incident, rooted at the switch. Recovering brings them back UP and resolves it.
 
 Intervals are shortened (2 s, retry 1 s, 3 attempts) so the test takes seconds, not minutes.
 """
@@ -13,7 +13,11 @@ import random
 import time
 from collections.abc import Callable
 
+from sqlalchemy import select
+
 from sitekeeper.clock import SystemClock
+from sitekeeper.db import models as m
+from sitekeeper.incidents.correlate import Policy
 from sitekeeper.inventory.apply import apply_inventory
 from sitekeeper.inventory.graph import descendants
 from sitekeeper.inventory.validate import parse_inventory
@@ -55,6 +59,11 @@ async def wait_until(
         await asyncio.sleep(0.2)
 
 
+def _incidents(store: Store) -> list[m.Incident]:
+    with store.session() as session:
+        return list(session.scalars(select(m.Incident)))
+
+
 def _views(store: Store) -> dict[str, DeviceView]:
     with store.session() as session:
         return {v.key: v for v in device_views(session, client="lab")}
@@ -73,7 +82,10 @@ async def test_failing_the_core_switch_takes_down_what_is_behind_it_and_recover_
         behind = descendants(graph, "core-switch") | {"core-switch"}
         assert len(behind) >= 20
 
-        runtime = EmbeddedRuntime(store, RuntimeOptions(reload_every_s=0.5))
+        runtime = EmbeddedRuntime(
+            store,
+            RuntimeOptions(reload_every_s=0.5, correlation=Policy(hold_down_s=3, clear_s=3)),
+        )
         stop = asyncio.Event()
         task = asyncio.create_task(runtime.run(stop))
         try:
@@ -83,19 +95,30 @@ async def test_failing_the_core_switch_takes_down_what_is_behind_it_and_recover_
 
             await lab.fail("core-switch")
             bound = ATTEMPTS * RETRY + INTERVAL
-            took, views = await wait_until(
-                store, lambda v: all(v[k].status == "DOWN" for k in behind), bound + 3
-            )
-            assert took <= bound + 2.0, f"hard DOWN after {took:.1f}s; bound {bound}s"
+            cut_off = behind - {"core-switch"}
+
+            def switch_down_rest_unreachable(v: dict[str, DeviceView]) -> bool:
+                return v["core-switch"].status == "DOWN" and all(
+                    v[k].status == "UNREACHABLE" for k in cut_off
+                )
+
+            took, views = await wait_until(store, switch_down_rest_unreachable, bound + 4)
+            assert took <= bound + 3.0, f"hard after {took:.1f}s; bound {bound}s"
             for key in behind:
                 assert all(c.hard_status == "CRIT" for c in views[key].checks), key
             assert views["router"].status == "UP"
             assert views["ups"].status == "UP"
+            await wait_until(store, lambda v: len(_incidents(store)) == 1, 10)
+            [incident] = await asyncio.to_thread(_incidents, store)
+            assert incident.root_device_id == views["core-switch"].id
+            assert {views[k].id for k in cut_off} == set(incident.members)
 
             await lab.recover("core-switch")
             await wait_until(
                 store, lambda v: all(d.status == "UP" for d in v.values()), 2 * INTERVAL + 3
             )
+            await wait_until(store, lambda v: _incidents(store)[0].resolved_at is not None, 10)
+            assert len(_incidents(store)) == 1  # the children never had incidents of their own
         finally:
             stop.set()
             await task

@@ -9,6 +9,7 @@
      +-- Ambiguous              a short name matches several things
      +-- LabError               the simulated site cannot start or be reached
      +-- AlreadyRunning         another process holds the data directory
+     +-- AccountError           an account or token request that cannot be done as asked
 
 Probes never raise: they return an Observation with `ok=False` and an error text.
 """
@@ -46,6 +47,10 @@ class LabError(SitekeeperError):
 
 class AlreadyRunning(SitekeeperError):
     pass
+
+
+class AccountError(SitekeeperError):
+    """An account request that cannot be done as asked (duplicate user, wrong role, ...)."""
 
 
 class Problem:

@@ -12,11 +12,13 @@ import contextlib
 import gc
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sitekeeper.clock import Clock, SystemClock
 from sitekeeper.collector.runner import run_check
 from sitekeeper.collector.scheduler import Scheduler
+from sitekeeper.incidents.correlate import Policy
+from sitekeeper.incidents.worker import IncidentWorker
 from sitekeeper.inventory.apply import inventory_version
 from sitekeeper.observation import Observation
 from sitekeeper.protocols.http import HttpSessions
@@ -45,6 +47,8 @@ class RuntimeOptions:
     concurrency: int = 500
     reload_every_s: float = 2.0
     freeze_every_s: float = 30.0
+    incidents_every_s: float = 1.0
+    correlation: Policy = field(default_factory=Policy)
     retention_every_s: float = 3600.0
     raw_retention_days: float = 14.0
     rollup_retention_days: float = 400.0
@@ -56,6 +60,11 @@ class RuntimeOptions:
             concurrency=settings.concurrency,
             raw_retention_days=settings.raw_retention_days,
             rollup_retention_days=settings.rollup_retention_days,
+            correlation=Policy(
+                hold_down_s=settings.hold_down_s,
+                suspect_extend_s=settings.suspect_extend_s,
+                clear_s=settings.clear_s,
+            ),
         )
 
 
@@ -80,6 +89,7 @@ class EmbeddedRuntime:
         self._version = -1
         self._on_change = on_change
         self.running = False
+        self.incidents = IncidentWorker(store, self.options.correlation)
 
     async def _run(self, info: CheckInfo) -> Observation:
         return await run_check(info, self.clock, self.http)
@@ -91,6 +101,7 @@ class EmbeddedRuntime:
         self._version = version
         await asyncio.to_thread(self.ingestor.refresh)
         self.scheduler.set_checks(self.ingestor.catalog.checks)
+        await asyncio.to_thread(self.incidents.reload)
         settle_heap()
         log.info("monitoring %d checks (inventory version %d)", len(self.scheduler), version)
         if self._on_change is not None:
@@ -109,6 +120,7 @@ class EmbeddedRuntime:
             asyncio.create_task(self.scheduler.run(stop), name="scheduler"),
             asyncio.create_task(self._reload_loop(stop), name="reload"),
             asyncio.create_task(self._retention_loop(stop), name="retention"),
+            asyncio.create_task(self._incident_loop(stop), name="incidents"),
         ]
         try:
             await stop.wait()
@@ -135,6 +147,21 @@ class EmbeddedRuntime:
                 await self.reload_if_changed()
             except Exception:  # a database hiccup must not stop monitoring
                 log.exception("could not reload the inventory; keeping the current checks")
+
+    async def _incident_loop(self, stop: asyncio.Event) -> None:
+        """Correlate every second (sooner when a decision falls due); re-probe on request."""
+        while not stop.is_set():
+            delay = self.options.incidents_every_s
+            try:
+                report = await asyncio.to_thread(self.incidents.tick, self.clock.now())
+                if report.reprobe:
+                    self.scheduler.run_now(report.reprobe)
+                if report.next_wakeup is not None:
+                    delay = max(0.05, min(delay, report.next_wakeup - self.clock.now()))
+            except Exception:  # a database hiccup must not stop correlation for good
+                log.exception("incident correlation failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
 
     async def _retention_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

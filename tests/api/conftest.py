@@ -4,7 +4,8 @@
     bob     technician assigned to client A (acme)
     carol   client user of client B (globex)
 
-Each persona has an API token with read+write scopes (carol's is read-only by role).
+Each persona has an API token: read+write for alice and bob, read for carol (client users
+are read-only).
 """
 
 from __future__ import annotations
@@ -133,9 +134,9 @@ def _populate(store: Store, clock: FakeClock) -> World:
                 client_keys=assigned,
             )
             user.password_hash = password_hash()
-            token, _ = accounts.create_token(
-                session, user, f"{name}-test", ["read", "write"], clock.now()
-            )
+            # client users are read-only: a write token is refused for them
+            scopes = ["read"] if role is Role.CLIENT else ["read", "write"]
+            token, _ = accounts.create_token(session, user, f"{name}-test", scopes, clock.now())
             personas[name] = Persona(name, user.email, token, user.id)
         from sqlalchemy import select
 

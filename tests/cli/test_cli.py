@@ -284,3 +284,28 @@ def test_users_and_tokens_from_the_shell(env_store: str, inventory_file: Path) -
     assert made["token"] not in listed
     assert runner.invoke(app, ["token", "revoke", str(made["id"])]).exit_code == 0
     assert json.loads(runner.invoke(app, ["token", "list", "--json"]).stdout)[0]["revoked"] is True
+
+
+def test_a_client_user_cannot_get_a_write_token(env_store: str, inventory_file: Path) -> None:
+    runner.invoke(app, ["inventory", "apply", str(inventory_file)])
+    pw = "correct horse battery staple\n"
+    made = runner.invoke(
+        app,
+        [
+            "user",
+            "create",
+            "office@acme.example",
+            "--role",
+            "client",
+            "--client",
+            "acme",
+            "--password-stdin",
+        ],
+        input=pw,
+    )
+    assert made.exit_code == 0, made.output
+    refused = runner.invoke(
+        app, ["token", "create", "--user", "office@acme.example", "--name", "x", "--scope", "write"]
+    )
+    assert refused.exit_code == 2
+    assert "read-only" in refused.output

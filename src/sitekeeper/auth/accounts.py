@@ -14,15 +14,13 @@ from sitekeeper.auth.passwords import hash_password, needs_rehash, verify_passwo
 from sitekeeper.auth.principal import Principal, Role
 from sitekeeper.auth.tokens import digest, new_api_token, random_secret, same, split_api_token
 from sitekeeper.db import models as m
-from sitekeeper.errors import NotFound, SitekeeperError
+from sitekeeper.errors import AccountError, NotFound
+
+__all__ = ["AccountError"]  # re-exported: callers catch accounts.AccountError
 
 SESSION_TTL_S = 12 * 3600.0
 SESSION_IDLE_S = 2 * 3600.0
 SCOPES = ("read", "write")
-
-
-class AccountError(SitekeeperError):
-    pass
 
 
 def normalise_email(email: str) -> str:
@@ -158,6 +156,10 @@ def create_token(
     unknown = [s for s in wanted if s not in SCOPES]
     if unknown:
         raise AccountError(f"unknown scope {unknown[0]!r}; scopes are: {', '.join(SCOPES)}")
+    if "write" in wanted and user.role == Role.CLIENT.value:
+        raise AccountError("client users are read-only: their tokens can only have the read scope")
+    if "write" in wanted and "read" not in wanted:
+        wanted = ["read", "write"]  # writing includes reading; say so in lists
     token, prefix, hashed = new_api_token()
     row = m.ApiToken(
         user_id=user.id,

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from sitekeeper import timefmt
-from sitekeeper.errors import InventoryError, SitekeeperError
+from sitekeeper.errors import AccountError, InventoryError, SitekeeperError
 from sitekeeper.settings import Settings, load_settings
 
 
@@ -75,6 +75,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except InventoryError as err:
             err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False)
             raise typer.Exit(EXIT_INVALID) from None
+        except AccountError as err:  # a duplicate user, a bad role for a client, ...
+            fail(str(err), code=EXIT_INVALID)
         except SitekeeperError as err:
             fail(str(err))
 

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from sitekeeper.cli.common import ago
 from sitekeeper.results.queries import CheckView, DeviceView, counts
+from sitekeeper.statuswords import SYMBOL
 
 STYLE = {
     "UP": "green",
@@ -21,18 +22,6 @@ STYLE = {
     "UNKNOWN": "dim",
     "MAINTENANCE": "blue",
     "ASLEEP": "blue",
-}
-SYMBOL = {
-    "UP": "✔",
-    "OK": "✔",
-    "DEGRADED": "▲",
-    "WARN": "▲",
-    "DOWN": "✖",
-    "CRIT": "✖",
-    "UNREACHABLE": "◌",
-    "UNKNOWN": "?",
-    "MAINTENANCE": "⚒",
-    "ASLEEP": "☾",
 }
 
 

@@ -146,6 +146,25 @@ class Scheduler:
                 return 0.0  # yield to the loop now and then under a large backlog
         return None
 
+    def run_now(self, device_ids: set[int]) -> int:
+        """Run these devices' checks as soon as possible (a re-probe asked for by the
+        correlator). Checks running or about to run are left alone. Returns how many."""
+        now = self._clock.monotonic()
+        count = 0
+        for device_id in device_ids:
+            for cid in self._by_device.get(device_id, ()):
+                entry = self._entries.get(cid)
+                if entry is None or entry.running or entry.due <= now + 0.25:
+                    continue
+                entry.generation += 1
+                entry.due = now
+                self._push(entry)
+                count += 1
+        if count:
+            self.stats.reprobed += count
+            self._wakeup.set()
+        return count
+
     def _hurry_siblings(self, entry: _Entry, *, failing: bool) -> None:
         """Run the device's other checks now — those that have not yet seen the change
         (a sibling already failing is on its retry grid; running it again would count an

@@ -19,6 +19,7 @@ class SchedulerStats:
     missed: int = 0  # scheduled slots skipped: previous run unfinished, or the collector behind
     overlaps_prevented: int = 0  # a check came due while its previous run was still going
     hurried: int = 0  # checks run early because a sibling check changed between OK and not
+    reprobed: int = 0  # checks run early because the correlator asked (re-probing a parent)
     in_flight: int = 0
     max_in_flight: int = 0
     lateness_max_s: float = 0.0
@@ -47,6 +48,7 @@ class SchedulerStats:
             "missed": self.missed,
             "overlaps_prevented": self.overlaps_prevented,
             "hurried": self.hurried,
+            "reprobed": self.reprobed,
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
             **{f"lateness_{k}": v for k, v in self.lateness().items()},

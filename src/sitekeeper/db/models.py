@@ -78,6 +78,8 @@ class Device(Base):
     warranty_end: Mapped[date | None] = mapped_column(Date)
     criticality: Mapped[int] = mapped_column(SmallInteger, default=3)
     depends_on: Mapped[list[str]] = mapped_column(JSON, default=list)
+    depends_mode: Mapped[str] = mapped_column(String(8), default="all", server_default="all")
+    presence: Mapped[str] = mapped_column(String(200), default="always", server_default="always")
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     credentials_ref: Mapped[str | None] = mapped_column(String(128))
     entry: Mapped[dict[str, Any]] = mapped_column(JSON)  # the inventory entry as applied
@@ -233,6 +235,88 @@ class Audit(Base):
     action: Mapped[str] = mapped_column(String(60))
     client_id: Mapped[int | None] = mapped_column(Integer, index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+# --- services, incidents, correlation ------------------------------------------------------
+
+
+class Service(Base):
+    """A user-facing capability declared in the inventory ("Boardroom video calls")."""
+
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("client_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(200))
+    criticality: Mapped[int] = mapped_column(SmallInteger, default=3)
+    needs: Mapped[list[str]] = mapped_column(JSON, default=list)  # device keys
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+    retired_at: Mapped[float | None] = mapped_column(Double)
+
+
+class Incident(Base):
+    """One root cause: the failed device, what is cut off behind it, what it impacts."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_open", "client_id", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    root_device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    opened_at: Mapped[float] = mapped_column(Double, index=True)
+    resolved_at: Mapped[float | None] = mapped_column(Double)
+    back_since: Mapped[float | None] = mapped_column(Double)
+    severity: Mapped[int] = mapped_column(SmallInteger)
+    flapping: Mapped[bool] = mapped_column(Boolean, default=False)
+    members: Mapped[list[int]] = mapped_column(JSON, default=list)  # unreachable device ids
+    services: Mapped[list[str]] = mapped_column(JSON, default=list)  # impacted service keys
+    title: Mapped[str] = mapped_column(Text)
+    acked_at: Mapped[float | None] = mapped_column(Double)
+    acked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    silenced_by: Mapped[str | None] = mapped_column(String(200))  # maintenance window, if any
+
+
+class IncidentEvent(Base):
+    """The incident's timeline: opened, updated, notified, suppressed, acked, comment, resolved."""
+
+    __tablename__ = "incident_events"
+    __table_args__ = (Index("ix_incident_events_incident", "incident_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(Integer, index=True)
+    at: Mapped[float] = mapped_column(Double)
+    kind: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(120), default="sitekeeper")
+    text: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class DeviceEffective(Base):
+    """What correlation makes of a device: DOWN (a root cause), UNREACHABLE (cut off behind
+    one), ASLEEP, MAINTENANCE ... and the correlator's memory, so a restart resumes it."""
+
+    __tablename__ = "device_effective"
+
+    device_id: Mapped[int] = mapped_column(
+        ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(12))  # effective status
+    reason: Mapped[str] = mapped_column(Text, default="")
+    raw_status: Mapped[str] = mapped_column(String(12))
+    suspect: Mapped[bool] = mapped_column(Boolean, default=False)
+    flapping: Mapped[bool] = mapped_column(Boolean, default=False)
+    down_since: Mapped[float | None] = mapped_column(Double)
+    candidate_since: Mapped[float | None] = mapped_column(Double)
+    hold_until: Mapped[float | None] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
 
 
 class User(Base):

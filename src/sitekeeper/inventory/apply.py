@@ -17,6 +17,7 @@ from sitekeeper.checks.build import ResolvedCheck
 from sitekeeper.db import models as m
 from sitekeeper.inventory.models import Client as ClientModel
 from sitekeeper.inventory.models import Device as DeviceModel
+from sitekeeper.inventory.models import Service as ServiceModel
 from sitekeeper.inventory.validate import ValidInventory
 
 INVENTORY_VERSION = "inventory_version"
@@ -71,6 +72,8 @@ def _device_fields(device: DeviceModel) -> dict[str, Any]:
         "warranty_end": device.warranty_end,
         "criticality": device.criticality,
         "depends_on": list(device.depends_on),
+        "depends_mode": device.depends_mode,
+        "presence": device.presence,
         "tags": list(device.tags),
         "credentials_ref": device.credentials,
         "entry": device.model_dump(mode="json", exclude_unset=True),
@@ -158,8 +161,12 @@ def _apply_client(
     devices = {
         d.key: d for d in session.scalars(select(m.Device).where(m.Device.client_id == row.id))
     }
+    services = {
+        s.key: s for s in session.scalars(select(m.Service).where(m.Service.client_id == row.id))
+    }
     seen_sites: set[str] = set()
     seen_devices: set[str] = set()
+    seen_services: set[str] = set()
     for site in client.sites:
         seen_sites.add(site.id)
         srow = sites.get(site.id)
@@ -183,6 +190,9 @@ def _apply_client(
         for device in site.devices:
             seen_devices.add(device.id)
             _apply_device(session, row.id, srow.id, client.id, device, valid, devices, now, report)
+        for service in site.services:
+            seen_services.add(service.id)
+            _apply_service(session, row.id, srow.id, client.id, service, services, now, report)
 
     for key, drow in devices.items():
         if key not in seen_devices and drow.retired_at is None:
@@ -193,6 +203,41 @@ def _apply_client(
         if key not in seen_sites and srow.retired_at is None:
             srow.retired_at = now
             report.retired.append(f"{client.id}/{key}")
+    for key, vrow in services.items():
+        if key not in seen_services and vrow.retired_at is None:
+            vrow.retired_at = now
+            report.retired.append(f"{client.id}/service:{key}")
+
+
+def _apply_service(
+    session: Session,
+    client_id: int,
+    site_id: int,
+    client_key: str,
+    service: ServiceModel,
+    services: dict[str, m.Service],
+    now: float,
+    report: ApplyReport,
+) -> None:
+    fields = {
+        "site_id": site_id,
+        "name": service.name or service.id,
+        "criticality": service.criticality,
+        "needs": list(service.needs),
+        "retired_at": None,
+    }
+    label = f"{client_key}/service:{service.id}"
+    row = services.get(service.id)
+    if row is None:
+        session.add(
+            m.Service(client_id=client_id, key=service.id, created_at=now, updated_at=now, **fields)
+        )
+        report.added.append(label)
+    elif not _same(row, fields):
+        for k, v in fields.items():
+            setattr(row, k, v)
+        row.updated_at = now
+        report.changed.append(label)
 
 
 def _apply_device(

@@ -42,6 +42,22 @@ def export_data(session: Session, client: str | None = None) -> dict[str, Any]:
             if s.timezone != "UTC":
                 entry["timezone"] = s.timezone
             entry["devices"] = [dict(d.entry) for d in devices]
+            services = session.scalars(
+                select(m.Service)
+                .where(m.Service.site_id == s.id, m.Service.retired_at.is_(None))
+                .order_by(m.Service.id)
+            )
+            svc_list = []
+            for svc in services:
+                item: dict[str, Any] = {"id": svc.key}
+                if svc.name != svc.key:
+                    item["name"] = svc.name
+                if svc.criticality != 3:
+                    item["criticality"] = svc.criticality
+                item["needs"] = list(svc.needs)
+                svc_list.append(item)
+            if svc_list:
+                entry["services"] = svc_list
             site_list.append(entry)
         centry: dict[str, Any] = {"id": c.key}
         if c.name != c.key:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -125,6 +126,11 @@ class Device(BaseModel):
     warranty_end: date | None = None
     criticality: int = Field(default=3, ge=1, le=5)
     depends_on: tuple[Key, ...] = ()
+    # "all": it needs every device in depends_on; "any": one is enough (redundant uplinks)
+    depends_mode: Literal["all", "any"] = "all"
+    # "always", "sleepy" (drops off the network by design: never an outage), or when it is
+    # expected, e.g. "mon-fri 08:00-18:00" in the site's time zone
+    presence: str = "always"
     tags: tuple[str, ...] = ()
     credentials: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:/-]{1,128}$")
     ports: dict[str, Annotated[int, Field(ge=1, le=65535)]] = Field(default_factory=dict)
@@ -162,6 +168,18 @@ class Device(BaseModel):
         return self.system or DEFAULT_SYSTEM[self.kind]
 
 
+class Service(BaseModel):
+    """A user-facing capability, in the client's words: impacted when any device it needs is
+    down or cut off. E.g. "Boardroom video calls" needs the codec, the display, the switch."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Key
+    name: str | None = None
+    criticality: int = Field(default=3, ge=1, le=5)
+    needs: tuple[Key, ...] = Field(min_length=1)  # device ids of this client
+
+
 class Site(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -170,6 +188,18 @@ class Site(BaseModel):
     address: str | None = None  # postal address, free text
     timezone: str = "UTC"
     devices: tuple[Device, ...] = ()
+    services: tuple[Service, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a time zone; use an IANA name like Europe/London or America/New_York"
+            ) from None
+        return value
 
 
 class Client(BaseModel):

@@ -206,6 +206,9 @@ def _message(e: ErrorDetails) -> str:
         hint = _FIELD_HOMES.get(field_name)
         where = f"; `{field_name}` belongs {hint}" if hint else "; check the spelling"
         return f"unknown field `{field_name}` here{where} (docs/inventory.md lists the fields)"
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace("'", "")
+        return f"{e['input']!r} is not a valid {field_name}; allowed: {expected}"
     if kind == "enum":
         expected = str(ctx.get("expected", "")).replace("'", "")
         return f"{e['input']!r} is not a valid {field_name}; allowed: {expected}"
@@ -295,6 +298,8 @@ def _cross_checks(
         devices: dict[str, Path] = {}
         depends: dict[str, list[tuple[str, Path]]] = {}
         site_ids: dict[str, Path] = {}
+        service_ids: dict[str, Path] = {}
+        needs: list[tuple[str, str, Path]] = []  # (service, device, where)
         sites = client.get("sites")
         for si, site in enumerate(sites if isinstance(sites, list) else []):
             if not isinstance(site, dict):
@@ -309,6 +314,21 @@ def _cross_checks(
                     )
                 else:
                     site_ids[sid] = (*spath, "id")
+            for vi, svc in _items(site.get("services")):
+                vpath: Path = (*spath, "services", vi)
+                vid = svc.get("id")
+                if isinstance(vid, str):
+                    if vid in service_ids:
+                        add(
+                            (*vpath, "id"),
+                            f"duplicate service id {vid!r} in this client (first at line {lines.line_for(service_ids[vid])})",
+                        )
+                    else:
+                        service_ids[vid] = (*vpath, "id")
+                wanted = svc.get("needs")
+                for ni, dep in enumerate(wanted if isinstance(wanted, list) else []):
+                    if isinstance(dep, str):
+                        needs.append((str(vid), dep, (*vpath, "needs", ni)))
             devs = site.get("devices")
             for di, dev in enumerate(devs if isinstance(devs, list) else []):
                 if not isinstance(dev, dict):
@@ -341,6 +361,13 @@ def _cross_checks(
                         path,
                         f"{did!r} depends on {dep!r}, which is not a device of this client; known devices: {known}",
                     )
+        for service, dep, path in needs:
+            if dep not in devices:
+                known = ", ".join(sorted(devices)) or "none"
+                add(
+                    path,
+                    f"service {service!r} needs {dep!r}, which is not a device of this client; known devices: {known}",
+                )
         graph = {d: [dep for dep, _ in depends.get(d, [])] for d in devices}
         for cycle in find_cycles(graph):
             add(

@@ -49,6 +49,7 @@ class SimDevice:
         self._servers: list[asyncio.Server] = []
         self._udp: list[UdpDns] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
 
     @property
     def listening(self) -> bool:
@@ -98,18 +99,30 @@ class SimDevice:
             server.close()
         for protocol in udp:
             protocol.close()
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        # A connection accepted just before the close may have its handler task scheduled
+        # but not started: let such tasks start (they see `_closing` and hang up at once),
+        # so no transport outlives the device.
+        self._closing = True
+        for _ in range(3):
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.sleep(0)
+            if not self._tasks:
+                break
         for server in servers:
             await server.wait_closed()
+        self._closing = False
 
     def _handler(self, handler: Handler) -> StreamCallback:
         async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             task = asyncio.current_task()
             assert task is not None
+            if self._closing or not self._servers:
+                await _finish(writer, graceful=False)  # the device went down meanwhile
+                return
             self._tasks.add(task)
             graceful = False
             try:

@@ -94,10 +94,11 @@ def device_views(
     all stale is shown UNKNOWN: its last known status is no longer news. `narrow` adds
     conditions on `m.Device` (the API passes the caller's scope and its filters)."""
     stmt = (
-        select(m.Device, m.Client.key, m.Site.key, m.DeviceState)
+        select(m.Device, m.Client.key, m.Site.key, m.DeviceState, m.DeviceEffective)
         .join(m.Client, m.Device.client_id == m.Client.id)
         .join(m.Site, m.Device.site_id == m.Site.id)
         .outerjoin(m.DeviceState, m.DeviceState.device_id == m.Device.id)
+        .outerjoin(m.DeviceEffective, m.DeviceEffective.device_id == m.Device.id)
         .where(m.Device.retired_at.is_(None))
     )
     if client:
@@ -107,7 +108,7 @@ def device_views(
     if narrow is not None:
         stmt = narrow(stmt)
     rows = session.execute(stmt).all()
-    ids = [d.id for d, _, _, _ in rows]
+    ids = [row[0].id for row in rows]
     checks: dict[int, list[CheckView]] = {i: [] for i in ids}
     if ids:
         cstmt = (
@@ -134,12 +135,10 @@ def device_views(
             address=d.address,
             criticality=d.criticality,
             depends_on=list(d.depends_on),
-            status=state.status if state else DeviceStatus.UNKNOWN.value,
-            since=state.since if state else None,
-            reason=state.reason if state else "no results yet",
+            **_status_of(state, eff),
             checks=sorted(checks[d.id], key=lambda c: -CHECK_SEVERITY[CheckStatus(c.status)]),
         )
-        for d, client_key, site_key, state in rows
+        for d, client_key, site_key, state, eff in rows
     ]
     if now is not None:
         views = [_mark_stale(v, now) for v in views]
@@ -153,6 +152,16 @@ def device_views(
         )
     )
     return views
+
+
+def _status_of(state: m.DeviceState | None, eff: m.DeviceEffective | None) -> dict[str, Any]:
+    """The status people see: correlation's verdict (UNREACHABLE behind a failed parent,
+    ASLEEP, ...) where it differs from what the device's own checks say."""
+    if state is None:
+        return {"status": DeviceStatus.UNKNOWN.value, "since": None, "reason": "no results yet"}
+    if eff is not None and eff.status != state.status and eff.raw_status == state.status:
+        return {"status": eff.status, "since": eff.updated_at, "reason": eff.reason or state.reason}
+    return {"status": state.status, "since": state.since, "reason": state.reason}
 
 
 def _mark_stale(view: DeviceView, now: float) -> DeviceView:
@@ -241,7 +250,7 @@ def recent_flips(
             ((m.Flip.subject == "device") & (m.Device.id == m.Flip.subject_id))
             | ((m.Flip.subject == "check") & (m.Device.id == m.Check.device_id)),
         )
-        .order_by(m.Flip.id.desc())
+        .order_by(m.Flip.at.desc(), m.Flip.id.desc())
         .limit(limit)
     )
     if client:

@@ -35,6 +35,7 @@ def _signed_in(
     if old:
         accounts.end_session(session, old)  # a new id at every sign-in: no session fixation
     sid, _ = accounts.create_session(session, user, now)
+    user.last_login_at = now  # also after the setup page, which signs the new admin in
     session.commit()
     response = RedirectResponse(sec.safe_next(to), status_code=303)
     sec.set_session_cookie(response, request, sid)

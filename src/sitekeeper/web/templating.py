@@ -12,7 +12,7 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 
 from sitekeeper import timefmt
-from sitekeeper.cli.render import SYMBOL
+from sitekeeper.statuswords import SYMBOL
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"

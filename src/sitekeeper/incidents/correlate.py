@@ -1,0 +1,332 @@
+"""Correlation (pure): device signals in, incidents and effective statuses out.
+
+One root cause, one incident. A failed device whose needs are failed or cut off is
+UNREACHABLE and never pages; a failed device whose needs are all fine is a *root candidate*.
+A candidate only opens an incident after the **hold-down**: failures are collected for
+`hold_down_s`, and the candidate's parents are re-probed at once, so a child whose check
+happened to run before its parent's does not page (the race behind Icinga/icinga2#8201).
+While an ancestor is *suspect* (a check failing, retries in progress), the decision waits
+longer, up to `suspect_extend_s`.
+
+When a root recovers first and its children still fail, they become candidates again, are
+re-probed, and get at least `recheck_s` (their own check interval and retries) to recover
+before they page. A child that really failed on its own during the outage pages then.
+
+An incident resolves when its root has been back for `clear_s`, and not while the root's
+checks are flapping, so a flapping device opens one incident and resolves it once.
+
+Everything here is data and a `now`; the worker (incidents.worker) does the I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from sitekeeper.incidents.topology import Topology
+from sitekeeper.state.model import DeviceStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    hold_down_s: float = 30.0
+    suspect_extend_s: float = 60.0
+    clear_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """What the state engine says about a device now."""
+
+    device_id: int
+    status: DeviceStatus  # from its checks' hard statuses: UP, DOWN, DEGRADED, UNKNOWN
+    at: float
+    suspect: bool = False  # a check is failing but not yet hard
+    flapping: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """The correlator's memory of one device."""
+
+    status: DeviceStatus = DeviceStatus.UNKNOWN
+    suspect: bool = False
+    flapping: bool = False
+    down_since: float | None = None
+    candidate_since: float | None = None
+    hold_until: float | None = None
+    effective: DeviceStatus = DeviceStatus.UNKNOWN
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    id: int
+    client_id: int
+    site_id: int
+    root: int
+    opened_at: float
+    members: frozenset[int] = frozenset()  # devices unreachable behind the root
+    services: tuple[str, ...] = ()  # keys of impacted services, most critical first
+    severity: int = 3  # 1..5, from the root's and the impacted services' criticality
+    flapping: bool = False
+    back_since: float | None = None  # the root has been back since (clearing)
+    resolved_at: float | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.resolved_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something the pipeline acts on: opened, updated (members/services), resolved."""
+
+    kind: str  # "opened" | "updated" | "resolved"
+    incident: Incident
+    at: float
+    added: frozenset[int] = frozenset()
+    removed: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Reprobe:
+    """Run these devices' checks now (their result decides a pending candidate)."""
+
+    device_ids: frozenset[int]
+    reason: str
+
+
+@dataclass
+class State:
+    tracks: dict[int, Track] = field(default_factory=dict)
+    incidents: dict[int, Incident] = field(default_factory=dict)  # open ones (and just resolved)
+    next_id: int = 1
+
+
+@dataclass
+class Outcome:
+    events: list[Event] = field(default_factory=list)
+    reprobes: list[Reprobe] = field(default_factory=list)
+    changed: dict[int, Track] = field(
+        default_factory=dict
+    )  # tracks whose effective status or reason changed
+    next_wakeup: float | None = None  # when a pending decision falls due
+
+
+def step(
+    state: State, signals: Iterable[Signal], topo: Topology, now: float, policy: Policy = Policy()
+) -> Outcome:
+    """Apply `signals`, then decide everything that is due at `now`. Mutates `state`."""
+    out = Outcome()
+    before = dict(state.tracks)
+    for s in signals:
+        t = state.tracks.get(s.device_id, Track())
+        down_since = t.down_since
+        if s.status is DeviceStatus.DOWN:
+            down_since = down_since if t.status is DeviceStatus.DOWN and down_since else s.at
+        else:
+            down_since = None
+        state.tracks[s.device_id] = replace(
+            t, status=s.status, suspect=s.suspect, flapping=s.flapping, down_since=down_since
+        )
+
+    failed = {d for d, t in state.tracks.items() if t.status is DeviceStatus.DOWN}
+    blocked = topo.blocked(failed)
+    suspects = {d for d, t in state.tracks.items() if t.suspect}
+    roots_with_incident = {i.root: i for i in state.incidents.values() if i.open}
+    reprobe: set[int] = set()
+
+    for device_id in sorted(state.tracks):
+        t = state.tracks[device_id]
+        if device_id in failed and device_id in blocked:
+            roots = topo.roots_of(device_id, failed, blocked)
+            names = ", ".join(str(r) for r in sorted(roots)) or "a parent"
+            state.tracks[device_id] = replace(
+                t,
+                candidate_since=None,
+                hold_until=None,
+                effective=DeviceStatus.UNREACHABLE,
+                reason=f"cut off by device {names}",
+            )
+            continue
+        if device_id in failed:
+            t = _candidate(t, device_id, before.get(device_id), topo, now, policy, reprobe)
+            state.tracks[device_id] = t
+            continue
+        state.tracks[device_id] = replace(
+            t,
+            candidate_since=None,
+            hold_until=None,
+            effective=t.status,
+            reason="" if t.status is DeviceStatus.UP else t.reason,
+        )
+
+    # Decide the candidates that are due.
+    for device_id, t in sorted(state.tracks.items()):
+        if t.candidate_since is None or device_id in roots_with_incident:
+            continue
+        waiting_on = _suspect_ancestors(topo, device_id, suspects | reprobe)
+        limit = t.candidate_since + policy.hold_down_s + policy.suspect_extend_s
+        due = t.hold_until is not None and now >= t.hold_until and (not waiting_on or now >= limit)
+        if due:
+            incident = _open(state, topo, device_id, now)
+            out.events.append(Event("opened", incident, now))
+            roots_with_incident[device_id] = incident
+        else:
+            hold = t.hold_until if t.hold_until is not None else now
+            wake = hold if not waiting_on else max(hold, min(limit, now + 1))
+            out.next_wakeup = wake if out.next_wakeup is None else min(out.next_wakeup, wake)
+
+    _maintain_incidents(state, topo, failed, blocked, now, policy, out)
+    # An incident opened in this step is reported whole (members, services, severity) by its
+    # "opened" event, not by a separate "updated" one.
+    opened = {e.incident.id for e in out.events if e.kind == "opened"}
+    out.events = [
+        replace(e, incident=state.incidents.get(e.incident.id, e.incident))
+        if e.kind == "opened"
+        else e
+        for e in out.events
+        if not (e.kind == "updated" and e.incident.id in opened)
+    ]
+
+    if reprobe:
+        out.reprobes.append(
+            Reprobe(frozenset(reprobe), "deciding whether a failure is a root cause")
+        )
+    for device_id, t in state.tracks.items():
+        old = before.get(device_id)
+        if old is None or old.effective != t.effective or old.reason != t.reason:
+            out.changed[device_id] = t
+    return out
+
+
+def _candidate(
+    t: Track,
+    device_id: int,
+    old: Track | None,
+    topo: Topology,
+    now: float,
+    policy: Policy,
+    reprobe: set[int],
+) -> Track:
+    if t.candidate_since is not None:
+        return replace(t, effective=DeviceStatus.DOWN)
+    node = topo.nodes.get(device_id)
+    was_cut_off = old is not None and old.effective is DeviceStatus.UNREACHABLE
+    hold = policy.hold_down_s
+    if was_cut_off:
+        # its parent came back first: give its own checks time to see it come back too
+        hold = max(hold, node.recheck_s if node else hold)
+        reprobe.add(device_id)
+        reason = "its parent is back but it still fails; re-checking before it pages"
+    else:
+        reason = "failed; waiting for the hold-down and re-probing what it depends on"
+    if node:
+        reprobe.update(node.parents)
+    return replace(
+        t, candidate_since=now, hold_until=now + hold, effective=DeviceStatus.DOWN, reason=reason
+    )
+
+
+def _suspect_ancestors(topo: Topology, device_id: int, suspects: set[int]) -> set[int]:
+    out: set[int] = set()
+    node = topo.nodes.get(device_id)
+    todo = list(node.parents) if node else []
+    seen: set[int] = set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current in suspects:
+            out.add(current)
+        parent = topo.nodes.get(current)
+        if parent:
+            todo.extend(parent.parents)
+    return out
+
+
+def _open(state: State, topo: Topology, root: int, now: float) -> Incident:
+    node = topo.nodes[root]
+    incident = Incident(
+        id=state.next_id,
+        client_id=node.client_id,
+        site_id=node.site_id,
+        root=root,
+        opened_at=now,
+        severity=node.criticality,
+    )
+    state.next_id += 1
+    state.incidents[incident.id] = incident
+    t = state.tracks[root]
+    state.tracks[root] = replace(t, reason="root cause of an incident")
+    return incident
+
+
+def _members(topo: Topology, root: int, failed: set[int], blocked: set[int]) -> frozenset[int]:
+    """Failed devices cut off behind `root` (directly or through other cut-off devices)."""
+    out: set[int] = set()
+    todo = list(topo.children(root))
+    while todo:
+        current = todo.pop()
+        if current in out or current not in blocked:
+            continue
+        if current in failed:
+            out.add(current)
+        todo.extend(topo.children(current))
+    return frozenset(out)
+
+
+def _maintain_incidents(
+    state: State,
+    topo: Topology,
+    failed: set[int],
+    blocked: set[int],
+    now: float,
+    policy: Policy,
+    out: Outcome,
+) -> None:
+    for incident_id in sorted(state.incidents):
+        incident = state.incidents[incident_id]
+        if not incident.open:
+            del state.incidents[incident_id]  # reported last step; the store keeps it
+            continue
+        root = state.tracks.get(incident.root, Track())
+        members = _members(topo, incident.root, failed, blocked)
+        impacted = topo.impacted_services({incident.root} | members)
+        severity = max([topo.nodes[incident.root].criticality, *(s.criticality for s in impacted)])
+        flapping = incident.flapping or root.flapping
+        root_down = root.status is DeviceStatus.DOWN
+        back_since = None if root_down else (incident.back_since or now)
+        updated = replace(
+            incident,
+            members=members if root_down else incident.members,
+            services=tuple(s.key for s in impacted) if root_down else incident.services,
+            severity=max(severity, incident.severity) if root_down else incident.severity,
+            flapping=flapping,
+            back_since=back_since,
+        )
+        if back_since is not None and now - back_since >= policy.clear_s and not root.flapping:
+            resolved = replace(updated, resolved_at=now)
+            state.incidents[incident_id] = resolved
+            out.events.append(Event("resolved", resolved, now))
+            continue
+        if back_since is not None:
+            wake = back_since + policy.clear_s
+            out.next_wakeup = wake if out.next_wakeup is None else min(out.next_wakeup, wake)
+        if (updated.members, updated.services, updated.severity) != (
+            incident.members,
+            incident.services,
+            incident.severity,
+        ):
+            out.events.append(
+                Event(
+                    "updated",
+                    updated,
+                    now,
+                    added=updated.members - incident.members,
+                    removed=incident.members - updated.members,
+                )
+            )
+        state.incidents[incident_id] = updated
