@@ -13,13 +13,17 @@ import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sitekeeper.clock import Clock, SystemClock
 from sitekeeper.collector.runner import run_check
 from sitekeeper.collector.scheduler import Scheduler
+from sitekeeper.errors import SitekeeperError
 from sitekeeper.incidents.correlate import Policy
+from sitekeeper.incidents.pipeline import Pipeline
 from sitekeeper.incidents.worker import IncidentWorker
 from sitekeeper.inventory.apply import inventory_version
+from sitekeeper.notify.worker import OutboxWorker, WorkerOptions
 from sitekeeper.observation import Observation
 from sitekeeper.protocols.http import HttpSessions
 from sitekeeper.results.catalog import CheckInfo
@@ -27,6 +31,7 @@ from sitekeeper.results.ingest import Ingestor, IngestReport
 from sitekeeper.results.retention import RetentionReport, maintain
 from sitekeeper.results.sink import EmbeddedSink
 from sitekeeper.results.store import Store
+from sitekeeper.secrets import SecretBox
 from sitekeeper.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,7 +53,11 @@ class RuntimeOptions:
     reload_every_s: float = 2.0
     freeze_every_s: float = 30.0
     incidents_every_s: float = 1.0
+    escalate_every_s: float = 30.0
     correlation: Policy = field(default_factory=Policy)
+    public_url: str = "http://127.0.0.1:8470"  # links in notifications
+    data_dir: Path | None = None  # where the secret key lives (notification channels)
+    outbox: WorkerOptions = field(default_factory=WorkerOptions)
     retention_every_s: float = 3600.0
     raw_retention_days: float = 14.0
     rollup_retention_days: float = 400.0
@@ -65,6 +74,8 @@ class RuntimeOptions:
                 suspect_extend_s=settings.suspect_extend_s,
                 clear_s=settings.clear_s,
             ),
+            public_url=settings.public_url or f"http://{settings.listen}",
+            data_dir=Path(settings.data_dir),
         )
 
 
@@ -89,7 +100,9 @@ class EmbeddedRuntime:
         self._version = -1
         self._on_change = on_change
         self.running = False
-        self.incidents = IncidentWorker(store, self.options.correlation)
+        self.pipeline = Pipeline(public_url=self.options.public_url)
+        self.incidents = IncidentWorker(store, self.options.correlation, on_events=self.pipeline)
+        self.outbox: OutboxWorker | None = None
 
     async def _run(self, info: CheckInfo) -> Observation:
         return await run_check(info, self.clock, self.http)
@@ -115,6 +128,7 @@ class EmbeddedRuntime:
     async def run(self, stop: asyncio.Event) -> None:
         await self.reload_if_changed()
         await self.sink.start()
+        self.outbox = self._outbox_worker()
         self.running = True
         tasks = [
             asyncio.create_task(self.scheduler.run(stop), name="scheduler"),
@@ -122,6 +136,8 @@ class EmbeddedRuntime:
             asyncio.create_task(self._retention_loop(stop), name="retention"),
             asyncio.create_task(self._incident_loop(stop), name="incidents"),
         ]
+        if self.outbox is not None:
+            tasks.append(asyncio.create_task(self.outbox.run(stop), name="outbox"))
         try:
             await stop.wait()
         finally:
@@ -148,8 +164,23 @@ class EmbeddedRuntime:
             except Exception:  # a database hiccup must not stop monitoring
                 log.exception("could not reload the inventory; keeping the current checks")
 
+    def _outbox_worker(self) -> OutboxWorker | None:
+        """Notifications need the secret key (channels are stored encrypted)."""
+        if self.options.data_dir is None:
+            return None
+        try:
+            box = SecretBox.for_data_dir(self.options.data_dir)
+        except SitekeeperError as err:
+            log.error("notifications are off: %s", err)
+            return None
+        return OutboxWorker(
+            self.store, box, http=self.http, clock=self.clock, options=self.options.outbox
+        )
+
     async def _incident_loop(self, stop: asyncio.Event) -> None:
-        """Correlate every second (sooner when a decision falls due); re-probe on request."""
+        """Correlate every second (sooner when a decision falls due); re-probe on request;
+        escalate unacknowledged incidents now and then; wake the outbox after queueing."""
+        next_escalation = 0.0
         while not stop.is_set():
             delay = self.options.incidents_every_s
             try:
@@ -158,10 +189,20 @@ class EmbeddedRuntime:
                     self.scheduler.run_now(report.reprobe)
                 if report.next_wakeup is not None:
                     delay = max(0.05, min(delay, report.next_wakeup - self.clock.now()))
+                if self.clock.monotonic() >= next_escalation:
+                    next_escalation = self.clock.monotonic() + self.options.escalate_every_s
+                    await asyncio.to_thread(self._escalate)
+                if self.pipeline.queued and self.outbox is not None:
+                    self.pipeline.queued = 0
+                    self.outbox.wake()
             except Exception:  # a database hiccup must not stop correlation for good
                 log.exception("incident correlation failed; retrying")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
+
+    def _escalate(self) -> None:
+        with self.store.session() as session, session.begin():
+            self.pipeline.escalate(session, self.clock.now())
 
     async def _retention_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

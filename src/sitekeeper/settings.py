@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     rollup_retention_days: float = Field(default=400.0, gt=0)
     lab_control: str = "127.0.0.1:8479"
     listen: str = "127.0.0.1:8470"  # the dashboard, API and /metrics
+    public_url: str | None = None  # how people reach the dashboard (links in notifications)
     # correlation: a root cause pages after `hold_down_s`; longer while a parent is suspect
     hold_down_s: float = Field(default=10.0, ge=0, le=3600)
     suspect_extend_s: float = Field(default=120.0, ge=0, le=3600)

@@ -142,7 +142,49 @@ def _populate(store: Store, clock: FakeClock) -> World:
 
         client_ids = {c.key: c.id for c in session.scalars(select(m.Client))}
         session.commit()
-    return World(store, clock, personas, client_ids)
+    world = World(store, clock, personas, client_ids)
+    for client in ("acme", "globex"):  # an open incident of each client, rooted at its router
+        add_incident(world, client)
+    return world
+
+
+def add_incident(world: World, client: str) -> int:
+    """An open incident of `client`, rooted at its router (as the correlator would write it)."""
+    from sqlalchemy import func, select
+
+    with world.store.session() as session:
+        cid = world.client_ids[client]
+        router = session.scalar(
+            select(m.Device).where(m.Device.client_id == cid, m.Device.key == "router")
+        )
+        assert router is not None
+        next_id = (session.scalar(select(func.max(m.Incident.id))) or 0) + 1
+        session.add(
+            m.Incident(
+                id=next_id,
+                client_id=cid,
+                site_id=router.site_id,
+                root_device_id=router.id,
+                opened_at=world.clock.now(),
+                severity=router.criticality,
+                members=[],
+                services=[],
+                title=f"{router.name} is down",
+            )
+        )
+        session.add(
+            m.IncidentEvent(
+                incident_id=next_id,
+                client_id=cid,
+                at=world.clock.now(),
+                kind="opened",
+                actor="sitekeeper",
+                text=f"{router.key} is down: root cause",
+                detail={},
+            )
+        )
+        session.commit()
+        return next_id
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ CLIENT_OBJECTS: dict[str, type[Any]] = {
     "site_id": m.Site,
     "device_id": m.Device,
     "check_id": m.Check,
+    "incident_id": m.Incident,
 }
 
 
@@ -143,6 +144,16 @@ def dave(ctx: Ctx, persona: str, target: str) -> dict[str, int]:
         return {"user_id": user.id}
 
 
+def fresh_incident(ctx: Ctx, persona: str, target: str) -> dict[str, int]:
+    """A new open incident of `target` for each call: acting on it (ack, resolve) changes
+    it, and the next persona must find it as the first one did."""
+    if target not in CLIENTS:
+        return {}
+    from tests.api.conftest import add_incident
+
+    return {"incident_id": add_incident(ctx.world, target)}
+
+
 @dataclass(frozen=True)
 class Op:
     access: Access
@@ -181,6 +192,13 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", f"{V1}/inventory/apply"): Op(
         Access.INVENTORY, body=client_inventory, content_type="application/yaml"
     ),
+    ("GET", f"{V1}/incidents"): Op(Access.LIST, complete=True, query={"state": "all"}),
+    ("GET", f"{V1}/incidents/{{incident_id}}"): Op(Access.READ),
+    ("POST", f"{V1}/incidents/{{incident_id}}/ack"): Op(Access.WRITE, params=fresh_incident),
+    ("POST", f"{V1}/incidents/{{incident_id}}/comments"): Op(
+        Access.WRITE, params=fresh_incident, body=lambda c, p, t: {"text": "on it"}
+    ),
+    ("POST", f"{V1}/incidents/{{incident_id}}/resolve"): Op(Access.WRITE, params=fresh_incident),
     ("GET", f"{V1}/tokens"): Op(Access.TOKENS),
     ("POST", f"{V1}/tokens"): Op(Access.TOKEN_WRITE, body=lambda c, p, t: {"name": "t"}),
     ("DELETE", f"{V1}/tokens/{{token_id}}"): Op(Access.TOKEN_WRITE, params=token_of),

@@ -309,3 +309,53 @@ def test_a_client_user_cannot_get_a_write_token(env_store: str, inventory_file: 
     )
     assert refused.exit_code == 2
     assert "read-only" in refused.output
+
+
+def test_incidents_from_the_shell(env_store: str, inventory_file: Path) -> None:
+    from sitekeeper.clock import SystemClock
+    from sitekeeper.incidents.correlate import Policy
+    from sitekeeper.incidents.worker import IncidentWorker
+    from sitekeeper.observation import Observation
+    from sitekeeper.results.ingest import Envelope, Ingestor
+    from sitekeeper.results.store import Store
+
+    runner.invoke(app, ["inventory", "apply", str(inventory_file)])
+    assert runner.invoke(app, ["incidents"]).exit_code == 0
+    store = Store.from_url(env_store)
+    try:
+        ingestor = Ingestor(store.engine)
+        ingestor.refresh()
+        now = SystemClock().now() - 60  # a minute ago: the shell's actions come after
+        for seq in (1, 2):  # max_attempts 2: the cam's check goes hard on the second failure
+            ingestor.ingest(
+                [
+                    Envelope(
+                        "t",
+                        seq * 10 + i,
+                        Observation(info.id, now + seq, info.device_key != "cam", error="refused"),
+                    )
+                    for i, info in enumerate(ingestor.catalog.checks.values())
+                ]
+            )
+        worker = IncidentWorker(store, Policy(hold_down_s=0))
+        worker.reload()
+        worker.tick(now + 3)
+        worker.tick(now + 4)
+    finally:
+        store.close()
+    listed = runner.invoke(app, ["incidents", "--json"])
+    assert listed.exit_code == 3
+    [incident] = json.loads(listed.stdout)
+    assert incident["root"] == "cam" and incident["state"] == "open"
+    assert runner.invoke(app, ["incident", "ack", str(incident["id"])]).exit_code == 0
+    runner.invoke(app, ["incident", "comment", str(incident["id"]), "replaced the PoE injector"])
+    shown = json.loads(
+        runner.invoke(app, ["incident", "show", str(incident["id"]), "--json"]).stdout
+    )
+    assert [e["kind"] for e in shown["timeline"]][-2:] == ["acked", "comment"]
+    assert runner.invoke(app, ["incident", "resolve", str(incident["id"])]).exit_code == 0
+    again = runner.invoke(app, ["incident", "resolve", str(incident["id"])])
+    assert again.exit_code == 1 and "already resolved" in again.output
+    assert runner.invoke(app, ["incidents"]).exit_code == 0
+    missing = runner.invoke(app, ["incident", "show", "999"])
+    assert missing.exit_code == 1 and "no incident 999" in missing.output

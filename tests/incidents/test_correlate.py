@@ -18,7 +18,10 @@ CHILDREN = list(range(10, 30))  # 20 devices behind the switch
 
 
 def site() -> Topology:
-    nodes = [Node(ROUTER, 1, 1, criticality=5), Node(SWITCH, 1, 1, parents=(ROUTER,), criticality=4)]
+    nodes = [
+        Node(ROUTER, 1, 1, criticality=5),
+        Node(SWITCH, 1, 1, parents=(ROUTER,), criticality=4),
+    ]
     nodes += [Node(c, 1, 1, parents=(SWITCH,), criticality=2, recheck_s=20) for c in CHILDREN]
     services = [Service(1, 1, "cameras", "Perimeter cameras", 4, frozenset(CHILDREN[:4]))]
     return Topology({n.id: n for n in nodes}, services)
@@ -110,7 +113,9 @@ def test_a_child_that_really_failed_during_the_outage_pages_after_the_parent_rec
     tl.run_until(500)
     # the switch's incident clears after 30 s back; the broken child pages after its
     # 20 s re-check, so its incident opens first
-    assert sorted(tl.kinds()) == sorted([("opened", SWITCH), ("resolved", SWITCH), ("opened", broken)])
+    assert sorted(tl.kinds()) == sorted(
+        [("opened", SWITCH), ("resolved", SWITCH), ("opened", broken)]
+    )
     assert tl.effective(broken) is DOWN
 
 
@@ -147,10 +152,13 @@ def test_a_suspect_parent_holds_a_childs_decision_until_it_is_settled() -> None:
 
 def test_redundant_uplinks_need_both_down_to_cut_a_device_off() -> None:
     a, b, server = 1, 2, 3
-    topo = Topology({
-        a: Node(a, 1, 1), b: Node(b, 1, 1),
-        server: Node(server, 1, 1, parents=(a, b), mode="any"),
-    })
+    topo = Topology(
+        {
+            a: Node(a, 1, 1),
+            b: Node(b, 1, 1),
+            server: Node(server, 1, 1, parents=(a, b), mode="any"),
+        }
+    )
     tl = Timeline(topo)
     tl.at(100, a, DOWN)
     tl.at(100, server, DOWN)

@@ -113,6 +113,12 @@ async def test_a_failed_lab_device_turns_down_on_the_page_and_another_client_see
     # the overview puts it first; the device page has checks, flips and charts
     await page.get_by_role("link", name="Overview", exact=True).first.click()
     await expect(page.locator(".problems tbody tr").first).to_contain_text("DOWN")
+    # one incident, rooted at the switch, naming what the practice lost (after the hold-down)
+    incidents = page.locator("table.incidents")
+    await expect(incidents).to_contain_text("core-switch", timeout=30_000)
+    await expect(incidents).to_contain_text("Security cameras")
+    lab_rows = incidents.locator("tbody tr", has_text="core-switch")
+    await expect(lab_rows).to_have_count(1)  # one incident for the lab, not one per device
     await shot(page, "03-overview-problems-first")
     await page.locator('.problems tr[data-device="core-switch"] a').first.click()
     await expect(page.locator(".device-status .badge")).to_have_text(re.compile("DOWN"))

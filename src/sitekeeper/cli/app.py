@@ -8,7 +8,9 @@ import typer
 
 from sitekeeper import __version__
 from sitekeeper.cli import check, inventory, lab
+from sitekeeper.cli.channels import app as channel_app
 from sitekeeper.cli.demo import demo
+from sitekeeper.cli.incidents import incident_app, incidents
 from sitekeeper.cli.status import status
 from sitekeeper.cli.up import up
 from sitekeeper.cli.users import token_app, user_app
@@ -30,11 +32,14 @@ app = typer.Typer(
 app.command()(up)
 app.command()(status)
 app.command()(demo)
+app.command()(incidents)
+app.add_typer(incident_app, name="incident")
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(check.app, name="check")
 app.add_typer(lab.app, name="lab")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(channel_app, name="channel")
 
 
 def _version(value: bool) -> None:

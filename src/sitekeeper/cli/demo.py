@@ -31,7 +31,12 @@ HINT = (
 
 
 def _render(
-    views: list[Any], flips: list[Any], last: float | None, title: str, header: str = ""
+    views: list[Any],
+    flips: list[Any],
+    last: float | None,
+    title: str,
+    header: str = "",
+    incidents: list[str] | None = None,
 ) -> RenderableType:
     from sitekeeper.cli.render import STYLE, device_table, summary_line
 
@@ -48,6 +53,15 @@ def _render(
         summary_line(views, last, now),
         device_table(views, now, wide=console.width >= 110),
     ]
+    if incidents:
+        parts.insert(
+            1,
+            Panel(
+                Text("\n".join(incidents), style="bold red"),
+                title="open incidents",
+                title_align="left",
+            ),
+        )
     if flips:
         events.rstrip()
         parts.append(Panel(events, title="latest changes", title_align="left"))
@@ -112,6 +126,17 @@ def demo(
                 last_result_at(session),
             )
 
+    def incident_lines() -> list[str]:
+        from sitekeeper.cli.incidents import _rows
+
+        with store.session() as session:
+            rows = _rows(session, "open", "lab")
+        return [
+            f"#{r['id']} {r['root']} is down — {len(r['unreachable'])} unreachable behind it; "
+            f"impacted: {', '.join(r['services']) or 'none declared'}"
+            for r in rows
+        ]
+
     runtime = EmbeddedRuntime(store, RuntimeOptions.from_settings(cfg))
     site = prepare_web(store, runtime, listen or cfg.listen) if web else None
     header = ""
@@ -165,13 +190,15 @@ def demo(
         with Live(console=console, refresh_per_second=2, screen=False) as view:
             while True:
                 views, flips, last = await asyncio.to_thread(snap)
-                view.update(_render(views, flips, last, title, header))
+                incidents = await asyncio.to_thread(incident_lines)
+                view.update(_render(views, flips, last, title, header, incidents))
                 if not await tick(stop, ends):
                     return
 
     async def _lines(stop: asyncio.Event, snap: Any, ends: float | None) -> None:
         console.print(HINT.replace("[bold]", "").replace("[/]", ""))
         seen: set[tuple[float, str, str | None, str]] = set()
+        open_now: set[str] = set()
         first = True
         while True:
             _views, flips, _ = await asyncio.to_thread(snap)
@@ -186,6 +213,13 @@ def demo(
                         f"{when} {f.device}: {f.old} -> {f.new} ({f.reason})", highlight=False
                     )
             first = False
+            shown = set(await asyncio.to_thread(incident_lines))
+            for line in sorted(shown - open_now):
+                console.print(f"{datetime.now():%H:%M:%S} INCIDENT {line}", highlight=False)
+            for line in sorted(open_now - shown):
+                console.print(f"{datetime.now():%H:%M:%S} resolved: {line}", highlight=False)
+            open_now.clear()
+            open_now.update(shown)
             if not await tick(stop, ends):
                 return
 

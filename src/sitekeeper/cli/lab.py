@@ -176,6 +176,28 @@ def recover(
     print_json(result) if json else _print_device(result)
 
 
+@app.command("power-cut")
+@handle_errors
+def power_cut(
+    device: Annotated[
+        str, typer.Argument(help="The power source: a UPS or PDU of the lab (e.g. ups).")
+    ],
+    lab: LabOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Cut the power at DEVICE (a UPS or PDU): it and everything it powers go dark.
+
+    The same fault as `fail`, named for what it is; `lab recover DEVICE` brings power back."""
+    client = _client(lab)
+    status = client.device(device)
+    if status.get("kind") not in ("ups", "pdu"):
+        raise typer.BadParameter(
+            f"{device} is a {status.get('kind')}, not a UPS or PDU; use `lab fail`"
+        )
+    result = client.fail(device)
+    print_json(result) if json else _print_device(result)
+
+
 @app.command()
 @handle_errors
 def degrade(

@@ -25,7 +25,7 @@ def status(
     Reads the store, so it works while `sitekeeper up` runs in another terminal.
     Exit code 0 when nothing is wrong, 3 when there are problems (for scripts and cron).
     """
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     from sitekeeper.cli.render import status_view
     from sitekeeper.db import models as m
@@ -41,6 +41,14 @@ def status(
                 raise NotFound(f"no client {client!r}; known clients: {known or 'none'}")
             views = device_views(session, client=client, now=now)
             last = last_result_at(session)
+            open_incidents = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(m.Incident)
+                    .where(m.Incident.resolved_at.is_(None))
+                )
+                or 0
+            )
     finally:
         store.close()
     problems = [v for v in views if v.is_problem]
@@ -50,6 +58,7 @@ def status(
                 "last_result_at": iso(last),
                 "devices": len(views),
                 "problems": len(problems),
+                "open_incidents": open_incidents,
                 "items": [{**v.as_dict(), "since": iso(v.since)} for v in views],
             }
         )
@@ -62,5 +71,10 @@ def status(
             console.print(
                 status_view(views, last, now, show_all=all_devices, wide=console.width >= 110)
             )
+            if open_incidents:
+                plural = "s" if open_incidents != 1 else ""
+                console.print(
+                    f"[bold red]{open_incidents} open incident{plural}[/] — see `sitekeeper incidents`"
+                )
     if problems:
         raise typer.Exit(3)

@@ -41,6 +41,12 @@ class Client(Base):
     contact: Mapped[str | None] = mapped_column(String(200))
     # The `defaults:` of the file this client was last applied from (exported with it).
     defaults: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    notify: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'")
+    )  # routes, escalation, storm
+    maintenance: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )  # maintenance windows
     created_at: Mapped[float] = mapped_column(Double)
     updated_at: Mapped[float] = mapped_column(Double)
 
@@ -380,3 +386,81 @@ class WebSession(Base):
     created_at: Mapped[float] = mapped_column(Double)
     expires_at: Mapped[float] = mapped_column(Double, index=True)
     last_seen_at: Mapped[float] = mapped_column(Double)
+
+
+# --- notifications: channels and the outbox (sitekeeper.notify) ---------------------------
+
+
+class Channel(Base):
+    """Where notifications go: an apprise URL or a signed webhook. The target and the signing
+    secret are encrypted at rest (sitekeeper.secrets); `target_hint` is the redacted form that
+    lists show. A permanent delivery failure disables the channel and says why."""
+
+    __tablename__ = "channels"
+    __table_args__ = (
+        UniqueConstraint("client_id", "name"),
+        # NULLs are distinct in a unique constraint, so MSP-wide names need their own index.
+        Index(
+            "uq_channels_msp_name",
+            "name",
+            unique=True,
+            postgresql_where=text("client_id IS NULL"),
+            sqlite_where=text("client_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), index=True
+    )  # None: MSP-wide
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # a key of notify.NOTIFIERS
+    target_enc: Mapped[str] = mapped_column(Text)  # the apprise or webhook URL, encrypted
+    secret_enc: Mapped[str | None] = mapped_column(Text)  # webhook signing secret, encrypted
+    target_hint: Mapped[str] = mapped_column(String(200))  # redacted, e.g. "Slack · …"
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[float] = mapped_column(Double)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[float | None] = mapped_column(Double)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)  # why it is not enabled
+    last_sent_at: Mapped[float | None] = mapped_column(Double)
+
+
+class OutboxItem(Base):
+    """One notification to one channel. Written in the same transaction as the change it
+    reports; a worker claims due rows with compare-and-set and records each attempt before
+    the I/O. States: pending -> sending -> sent | pending (retry) | failed."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(
+            "ix_outbox_due",
+            "next_attempt_at",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
+        Index(
+            "ix_outbox_sending",
+            "claimed_at",
+            postgresql_where=text("state = 'sending'"),
+            sqlite_where=text("state = 'sending'"),
+        ),
+        Index("ix_outbox_channel_incident", "channel_id", "incident_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    client_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    channel_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channels.id", ondelete="SET NULL")
+    )  # None once the channel is removed (the row stays as history)
+    incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # opened, resolved, escalated, digest, test
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(8), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[float] = mapped_column(Double)
+    claimed_at: Mapped[float | None] = mapped_column(Double)  # when the current attempt began
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Double)
+    sent_at: Mapped[float | None] = mapped_column(Double)

@@ -29,8 +29,8 @@ from sitekeeper.state.model import DeviceStatus
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    hold_down_s: float = 30.0
-    suspect_extend_s: float = 60.0
+    hold_down_s: float = 10.0
+    suspect_extend_s: float = 120.0
     clear_s: float = 30.0
 
 

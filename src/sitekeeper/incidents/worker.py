@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from sitekeeper.checks.build import SPEC_ADAPTER
 from sitekeeper.db import models as m
 from sitekeeper.db.upsert import upsert
 from sitekeeper.incidents.correlate import Event, Incident, Policy, Signal, State, Track, step
+from sitekeeper.incidents.schedule import Presence, parse_presence, presence_status
 from sitekeeper.incidents.topology import Node, Service, Topology
 from sitekeeper.results.store import Store
 from sitekeeper.state.model import CheckStatus, DeviceStatus, StateType
@@ -103,7 +104,30 @@ def load_state(session: Session) -> State:
     return state
 
 
-def signals_for(session: Session, device_ids: set[int], now: float) -> list[Signal]:
+def load_presence(session: Session) -> dict[int, tuple[Presence, str]]:
+    """Devices that are not always expected: their presence and their site's time zone."""
+    out: dict[int, tuple[Presence, str]] = {}
+    rows = session.execute(
+        select(m.Device.id, m.Device.presence, m.Site.timezone)
+        .join(m.Site, m.Site.id == m.Device.site_id)
+        .where(m.Device.retired_at.is_(None), m.Device.presence != "always")
+    )
+    for device_id, text, tz in rows:
+        try:
+            out[device_id] = (parse_presence(text), tz)
+        except ValueError:
+            log.warning(
+                "device %s: presence %r is not valid; treating it as always", device_id, text
+            )
+    return out
+
+
+def signals_for(
+    session: Session,
+    device_ids: set[int],
+    now: float,
+    presence: dict[int, tuple[Presence, str]] | None = None,
+) -> list[Signal]:
     if not device_ids:
         return []
     raw = {
@@ -124,16 +148,17 @@ def signals_for(session: Session, device_ids: set[int], now: float) -> list[Sign
             suspect.add(device_id)
         if cs.flapping:
             flapping.add(device_id)
-    return [
-        Signal(
-            device_id=d,
-            status=raw.get(d, DeviceStatus.UNKNOWN),
-            at=now,
-            suspect=d in suspect,
-            flapping=d in flapping,
+    presence = presence or {}
+    out = []
+    for d in sorted(device_ids):
+        status = raw.get(d, DeviceStatus.UNKNOWN)
+        if d in presence:
+            # asleep by design, or outside its schedule: shown, never an outage
+            status = presence_status(status, presence[d][0], now, presence[d][1])
+        out.append(
+            Signal(device_id=d, status=status, at=now, suspect=d in suspect, flapping=d in flapping)
         )
-        for d in sorted(device_ids)
-    ]
+    return out
 
 
 def claim_flips(session: Session, now: float) -> list[m.Flip]:
@@ -173,11 +198,15 @@ class IncidentWorker:
         self.state = State()
         self._on_events = on_events
         self._initialised = False
+        self.presence: dict[int, tuple[Presence, str]] = {}
+        self._presence_due = float("inf")
 
     def reload(self) -> None:
         """Read the topology and the correlator's memory (at start, after inventory changes)."""
         with self.store.session() as session:
             self.topology = load_topology(session)
+            self.presence = load_presence(session)
+            self._presence_due = 0.0  # look at every scheduled device on the next tick
             if not self._initialised:
                 self.state = load_state(session)
 
@@ -196,8 +225,15 @@ class IncidentWorker:
             if not self._initialised:
                 touched.update(self.topology.nodes)  # first tick: everyone reports in
                 self._initialised = True
+            if now >= self._presence_due:  # a schedule started or ended: look again
+                touched.update(self.presence)
+                self._presence_due = min(
+                    (p.next_change(now, tz) for p, tz in self.presence.values()),
+                    default=float("inf"),
+                )
             touched &= set(self.topology.nodes)
-            signals = signals_for(session, touched, now)
+            self._forget_closed_by_hand(session)
+            signals = signals_for(session, touched, now, self.presence)
             before = dict(self.state.incidents)
             out = step(self.state, signals, self.topology, now, self.policy)
             self._persist(session, out.changed, before, out.events, now)
@@ -206,7 +242,27 @@ class IncidentWorker:
             report.events = out.events
             report.reprobe = {d for r in out.reprobes for d in r.device_ids}
             report.next_wakeup = out.next_wakeup
+            if self._presence_due != float("inf"):
+                wake = self._presence_due
+                report.next_wakeup = wake if out.next_wakeup is None else min(out.next_wakeup, wake)
         return report
+
+    def _forget_closed_by_hand(self, session: Session) -> None:
+        """An incident a person resolved is over: stop tracking it (if its root is still
+        down, it becomes a candidate again and a new incident opens)."""
+        open_ids = [i for i, inc in self.state.incidents.items() if inc.open]
+        if not open_ids:
+            return
+        closed = session.scalars(
+            select(m.Incident.id).where(
+                m.Incident.id.in_(open_ids), m.Incident.resolved_at.is_not(None)
+            )
+        ).all()
+        for incident_id in closed:
+            root = self.state.incidents.pop(incident_id).root
+            track = self.state.tracks.get(root)
+            if track is not None:
+                self.state.tracks[root] = replace(track, candidate_since=None, hold_until=None)
 
     def _persist(
         self,

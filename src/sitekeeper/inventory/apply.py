@@ -73,7 +73,7 @@ def _device_fields(device: DeviceModel) -> dict[str, Any]:
         "criticality": device.criticality,
         "depends_on": list(device.depends_on),
         "depends_mode": device.depends_mode,
-        "presence": device.presence,
+        "presence": str(device.presence),
         "tags": list(device.tags),
         "credentials_ref": device.credentials,
         "entry": device.model_dump(mode="json", exclude_unset=True),
@@ -145,6 +145,11 @@ def _apply_client(
         "name": client.name or client.id,
         "contact": client.contact,
         "defaults": valid.inventory.defaults.model_dump(mode="json", exclude_defaults=True),
+        "notify": client.notify.model_dump(mode="json", exclude_defaults=True),
+        "maintenance": [
+            w.model_dump(mode="json", exclude_defaults=True, exclude={"client"})
+            for w in client.maintenance
+        ],
     }
     if row is None:
         row = m.Client(key=client.id, created_at=now, updated_at=now, **fields)

@@ -65,6 +65,10 @@ def export_data(session: Session, client: str | None = None) -> dict[str, Any]:
         if c.contact:
             centry["contact"] = c.contact
         centry["sites"] = site_list
+        if c.notify:
+            centry["notify"] = dict(c.notify)
+        if c.maintenance:
+            centry["maintenance"] = list(c.maintenance)
         out.append(centry)
     doc: dict[str, Any] = {"version": 1}
     defaults = {json.dumps(c.defaults or {}, sort_keys=True) for c in clients}

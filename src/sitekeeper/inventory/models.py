@@ -25,6 +25,8 @@ from pydantic import (
 
 from sitekeeper.checks.duration import Duration
 from sitekeeper.checks.specs import DnsCheck, HttpCheck, IcmpCheck, TcpCheck, TlsCheck
+from sitekeeper.incidents.schedule import ALWAYS, PresenceField
+from sitekeeper.incidents.windows import MaintenanceWindow
 from sitekeeper.inventory.kinds import DEFAULT_SYSTEM, DeviceKind, System
 
 Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
@@ -130,7 +132,7 @@ class Device(BaseModel):
     depends_mode: Literal["all", "any"] = "all"
     # "always", "sleepy" (drops off the network by design: never an outage), or when it is
     # expected, e.g. "mon-fri 08:00-18:00" in the site's time zone
-    presence: str = "always"
+    presence: PresenceField = ALWAYS
     tags: tuple[str, ...] = ()
     credentials: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:/-]{1,128}$")
     ports: dict[str, Annotated[int, Field(ge=1, le=65535)]] = Field(default_factory=dict)
@@ -202,6 +204,44 @@ class Site(BaseModel):
         return value
 
 
+class Route(BaseModel):
+    """Send this client's incidents to a channel (`sitekeeper channel add ...`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channel: str = Field(min_length=1, max_length=100)
+    min_severity: int = Field(default=1, ge=1, le=5)  # only incidents at least this severe
+
+
+class Escalate(BaseModel):
+    """Not acknowledged within `after`: tell these channels too."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    after: Duration
+    channels: tuple[str, ...] = Field(min_length=1)
+
+
+class Storm(BaseModel):
+    """Beyond `max_pages` in `window`, send one digest per window instead of a page each."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_pages: int = Field(default=5, ge=1, le=1000)
+    window: Duration = 600.0
+
+
+class Notify(BaseModel):
+    """Where a client's incidents go. Without routes: every channel of the client and every
+    MSP-wide channel."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    routes: tuple[Route, ...] = ()
+    escalate: Escalate | None = None
+    storm: Storm = Storm()
+
+
 class Client(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -209,6 +249,22 @@ class Client(BaseModel):
     name: str | None = None
     contact: str | None = None
     sites: tuple[Site, ...] = ()
+    notify: Notify = Notify()
+    maintenance: tuple[MaintenanceWindow, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _own_windows(cls, data: object) -> object:
+        """A client's windows belong to it: fill in `client` before they are validated."""
+        if isinstance(data, dict) and isinstance(data.get("maintenance"), list):
+            cid = data.get("id")
+            data = {
+                **data,
+                "maintenance": [
+                    {**w, "client": cid} if isinstance(w, dict) else w for w in data["maintenance"]
+                ],
+            }
+        return data
 
 
 class Inventory(BaseModel):

@@ -5,6 +5,7 @@ security    page sign-in dependency, cookies, form CSRF, login limits, HTML erro
 auth_pages  /login, /logout, /setup
 views       what pages show, shaped from the read models through the Scope
 pages       /, /clients/{id}, /sites/{id}, /devices/{id} and their /live/... regions
+incidents   /incidents, /incidents/{id} (with ack, comment, resolve) and their live regions
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from sitekeeper.web import auth_pages, pages
+from sitekeeper.web import auth_pages, incidents, pages
 from sitekeeper.web.render import render
 from sitekeeper.web.security import LoginLimits, LoginRequired, PageError, login_redirect
 from sitekeeper.web.templating import STATIC_DIR
@@ -24,6 +25,7 @@ def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth_pages.router)
     app.include_router(pages.router)
+    app.include_router(incidents.router)
 
     async def _login(request: Request, exc: Exception) -> Response:
         return login_redirect(request)

@@ -36,9 +36,14 @@ def _freshness(views: list[DeviceView], now: float) -> dict[str, Any]:
 
 
 def _overview(scope: PageScope, now: float) -> dict[str, Any]:
+    from sitekeeper.web.incidents import open_incidents
+
     views = v.visible_devices(scope, now)
-    problems = [d for d in views if d.is_problem]
+    # devices cut off behind a root cause are counted, not listed: the incident lists them
+    problems = [d for d in views if d.is_problem and d.status != "UNREACHABLE"]
     return {
+        "incidents": open_incidents(scope),
+        "unreachable": sum(1 for d in views if d.status == "UNREACHABLE"),
         "tally": v.Tally.of(views),
         "problems": problems[: v.MAX_PROBLEMS_SHOWN],
         "problems_hidden": max(0, len(problems) - v.MAX_PROBLEMS_SHOWN),
