@@ -108,9 +108,8 @@ class State:
 class Outcome:
     events: list[Event] = field(default_factory=list)
     reprobes: list[Reprobe] = field(default_factory=list)
-    changed: dict[int, Track] = field(
-        default_factory=dict
-    )  # tracks whose effective status or reason changed
+    # tracks that changed in any way: the store keeps them so a restart resumes exactly
+    changed: dict[int, Track] = field(default_factory=dict)
     next_wakeup: float | None = None  # when a pending decision falls due
 
 
@@ -196,7 +195,7 @@ def step(
         )
     for device_id, t in state.tracks.items():
         old = before.get(device_id)
-        if old is None or old.effective != t.effective or old.reason != t.reason:
+        if old != t:  # anything the store must remember to resume after a restart
             out.changed[device_id] = t
     return out
 
