@@ -117,3 +117,27 @@ def test_observations_of_retired_checks_are_ignored(store: Store) -> None:
     ingestor, _cid = _setup(store)
     r = ingestor.ingest([Envelope("c1", 1, _obs(99999, 1000, False))])
     assert r.stored == 0 and r.unknown_checks == 1
+
+
+def test_a_check_far_slower_than_usual_is_warn_then_the_device_degraded(store: Store) -> None:
+    ingestor, cid = _setup(store)
+    seq = 0
+    t = 1000.0
+    for _ in range(30):  # it usually answers in about 3 ms
+        seq += 1
+        ingestor.ingest([Envelope("c1", seq, Observation(cid, t, True, latency_ms=3.0))])
+        t += 10
+    reports = []
+    for _ in range(3):  # then 900 ms, three times (max_attempts 3)
+        seq += 1
+        reports.append(
+            ingestor.ingest([Envelope("c1", seq, Observation(cid, t, True, latency_ms=900.0))])
+        )
+        t += 10
+    flips = [(f.subject, f.old, f.new, f.hard) for r in reports for f in r.flips]
+    assert ("check", "OK", "WARN", True) in flips
+    assert ("device", "UP", "DEGRADED", True) in flips
+    with store.session() as session:
+        [view] = device_views(session)
+        assert view.status == "DEGRADED"
+        assert "usually 3 ms" in (view.checks[0].reason or "")

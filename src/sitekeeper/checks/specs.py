@@ -61,6 +61,8 @@ class BaseCheck(BaseModel):
     timeout: Duration = 10.0
     max_attempts: int = Field(default=3, ge=1, le=20)
     thresholds: tuple[Threshold, ...] = ()
+    # WARN when it answers far slower than usual (state.baseline); false to turn off
+    baseline: bool = True
 
     @model_validator(mode="after")
     def _timing(self) -> BaseCheck:

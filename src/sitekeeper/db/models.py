@@ -130,6 +130,8 @@ class CheckState(Base):
     flapping: Mapped[bool] = mapped_column(Boolean, default=False)
     percent_change: Mapped[float] = mapped_column(Double, default=0.0)
     history: Mapped[str] = mapped_column(String(32), default="")  # one letter per status
+    # recent latencies (ms) of answered results: the baseline (state.baseline)
+    baseline: Mapped[list[float]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     reason: Mapped[str | None] = mapped_column(Text)
     latency_ms: Mapped[float | None] = mapped_column(Double)
     values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

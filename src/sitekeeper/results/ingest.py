@@ -18,6 +18,7 @@ from sitekeeper.db import models as m
 from sitekeeper.db.upsert import upsert
 from sitekeeper.observation import Observation
 from sitekeeper.results.catalog import Catalog, load_catalog
+from sitekeeper.state.baseline import judge, remember
 from sitekeeper.state.classify import classify
 from sitekeeper.state.device import device_status
 from sitekeeper.state.engine import evaluate
@@ -59,7 +60,12 @@ class IngestReport:
 
 
 def state_to_row(
-    check_id: int, client_id: int, state: CheckState, obs: Observation, reason: str
+    check_id: int,
+    client_id: int,
+    state: CheckState,
+    obs: Observation,
+    reason: str,
+    baseline: tuple[float, ...] = (),
 ) -> dict[str, object]:
     return {
         "check_id": check_id,
@@ -78,6 +84,7 @@ def state_to_row(
         "latency_ms": obs.latency_ms,
         "values": dict(obs.values),
         "error": obs.error,
+        "baseline": list(baseline),
     }
 
 
@@ -104,6 +111,7 @@ class Ingestor:
         self._lock = threading.Lock()
         self.catalog = Catalog({}, {}, {})
         self._states: dict[int, CheckState] = {}
+        self._baselines: dict[int, tuple[float, ...]] = {}
         # device id -> (status, reason, since): what device_states says
         self._devices: dict[int, tuple[DeviceStatus, str, float]] = {}
 
@@ -111,9 +119,9 @@ class Ingestor:
         """(Re)load the catalog and states from the store, e.g. after an inventory apply."""
         with self._lock, Session(self._engine) as session:
             self.catalog = load_catalog(session)
-            self._states = {
-                row.check_id: row_to_state(row) for row in session.scalars(select(m.CheckState))
-            }
+            rows = list(session.scalars(select(m.CheckState)))
+            self._states = {row.check_id: row_to_state(row) for row in rows}
+            self._baselines = {row.check_id: tuple(row.baseline or ()) for row in rows}
             self._devices = {
                 row.device_id: (DeviceStatus(row.status), row.reason or "", row.since)
                 for row in session.scalars(select(m.DeviceState))
@@ -134,6 +142,7 @@ class Ingestor:
             return report
         catalog = self.catalog
         states = dict(self._states)
+        baselines = dict(self._baselines)
         devices = dict(self._devices)
         results: list[dict[str, object]] = []
         state_rows: dict[int, dict[str, object]] = {}
@@ -152,6 +161,14 @@ class Ingestor:
                     report.unknown_checks += 1  # retired while the probe ran
                     continue
                 status, reason = classify(obs, info.spec)
+                history = baselines.get(obs.check_id, ())
+                if obs.ok and obs.latency_ms is not None:
+                    if status is CheckStatus.OK and info.spec.baseline:
+                        verdict = judge(history, obs.latency_ms)
+                        if verdict is not None and verdict.unusual:  # online but uneven
+                            status, reason = CheckStatus.WARN, verdict.reason(obs.latency_ms)
+                    history = remember(history, obs.latency_ms)
+                    baselines[obs.check_id] = history
                 results.append(
                     {
                         "client_id": info.client_id,
@@ -169,7 +186,7 @@ class Ingestor:
                 )
                 states[obs.check_id] = state
                 state_rows[obs.check_id] = state_to_row(
-                    obs.check_id, info.client_id, state, obs, reason
+                    obs.check_id, info.client_id, state, obs, reason, history
                 )
                 report.flips.extend(flips)
                 touched_devices.add(info.device_id)
@@ -202,6 +219,7 @@ class Ingestor:
             report.stored = len(results)
         # Only after the commit: the in-memory states follow the record, never lead it.
         self._states = states
+        self._baselines = baselines
         self._devices = devices
         return report
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from sitekeeper.web import auth_pages, incidents, pages
+from sitekeeper.web import auth_pages, channels, incidents, pages
 from sitekeeper.web.render import render
 from sitekeeper.web.security import LoginLimits, LoginRequired, PageError, login_redirect
 from sitekeeper.web.templating import STATIC_DIR
@@ -26,6 +26,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(auth_pages.router)
     app.include_router(pages.router)
     app.include_router(incidents.router)
+    app.include_router(channels.router)
 
     async def _login(request: Request, exc: Exception) -> Response:
         return login_redirect(request)
