@@ -198,6 +198,62 @@ def power_cut(
     print_json(result) if json else _print_device(result)
 
 
+OffOpt = Annotated[bool, typer.Option("--off", help="Clear the condition instead.")]
+
+
+def _condition(
+    device: str, name: str, port: int | None, off: bool, lab: str | None, json: bool
+) -> None:
+    result = _client(lab).condition(device, name, port=port, on=not off)
+    if json:
+        print_json(result)
+        return
+    _print_device(result)
+    shown = ", ".join(result.get("conditions") or []) or "none"
+    console.print(f"  conditions: {shown}", highlight=False)
+
+
+@app.command("on-battery")
+@handle_errors
+def on_battery(
+    device: DeviceArg, off: OffOpt = False, lab: LabOpt = None, json: JsonOpt = False
+) -> None:
+    """The UPS loses mains power and runs on battery (it still answers: only what it
+    reports changes)."""
+    _condition(device, "on-battery", None, off, lab, json)
+
+
+@app.command("lamp-error")
+@handle_errors
+def lamp_error(
+    device: DeviceArg, off: OffOpt = False, lab: LabOpt = None, json: JsonOpt = False
+) -> None:
+    """The projector's lamp fails: PJLink reports a lamp error, the lamp off."""
+    _condition(device, "lamp-error", None, off, lab, json)
+
+
+@app.command("stream-dead")
+@handle_errors
+def stream_dead(
+    device: DeviceArg, off: OffOpt = False, lab: LabOpt = None, json: JsonOpt = False
+) -> None:
+    """The camera's RTSP port answers but its stream is gone (DESCRIBE fails)."""
+    _condition(device, "stream-dead", None, off, lab, json)
+
+
+@app.command("port-down")
+@handle_errors
+def port_down(
+    device: DeviceArg,
+    port: Annotated[int, typer.Argument(help="The switch port, 1-48.", min=1, max=48)],
+    off: OffOpt = False,
+    lab: LabOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """A switch port goes down (seen through SNMP IF-MIB)."""
+    _condition(device, "port-down", port, off, lab, json)
+
+
 @app.command()
 @handle_errors
 def degrade(

@@ -55,6 +55,15 @@ class LabClient:
     def flap(self, device_id: str, period_s: float) -> dict[str, Any]:
         return self._action(device_id, "flap", {"period_s": period_s})
 
+    def condition(
+        self, device_id: str, name: str, *, port: int | None = None, on: bool = True
+    ) -> dict[str, Any]:
+        """A fault inside a device that still answers: on-battery, lamp-error, ..."""
+        body: dict[str, Any] = {"name": name, "on": on}
+        if port is not None:
+            body["port"] = port
+        return self._action(device_id, "condition", body)
+
     def _action(self, device_id: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._json("POST", f"/devices/{quote(device_id, safe='')}/{action}", body)
 

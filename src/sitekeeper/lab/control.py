@@ -119,8 +119,18 @@ class ControlServer:
             result = await lab.degrade(device_id, latency, _number(body, "loss_pct", 0.0))
         elif action == "flap":
             result = await lab.flap(device_id, _number(body, "period_s", None))
+        elif action == "condition":
+            name = body.get("name")
+            port = body.get("port")
+            if not isinstance(name, str) or (port is not None and not isinstance(port, int)):
+                return _error(400, 'a condition needs {"name": str, "port": int?, "on": bool?}')
+            result = lab.set_condition(
+                device_id, name, port=port, on=body.get("on", True) is not False
+            )
         else:
-            return _error(404, f"no action {action!r}; use fail, recover, degrade or flap")
+            return _error(
+                404, f"no action {action!r}; use fail, recover, degrade, flap or condition"
+            )
         return web.json_response(result)
 
 

@@ -50,6 +50,7 @@ class SimDevice:
         self._udp: list[UdpDns] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
+        self.conditions: set[str] = set()  # inside faults: "on-battery", "port-down:7", ...
 
     @property
     def listening(self) -> bool:
@@ -137,6 +138,7 @@ class SimDevice:
                         self._uptime,
                         self._shared.tls,
                         self._shared.zone,
+                        lambda: frozenset(self.conditions),
                     )
                     await handler(conn)
                 graceful = True

@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from sitekeeper.errors import LabError
-from sitekeeper.lab import faults
+from sitekeeper.lab import conditions, faults
 from sitekeeper.lab.certs import server_context
 from sitekeeper.lab.control import ControlServer
 from sitekeeper.lab.device import Shared, SimDevice
@@ -199,8 +199,22 @@ class Lab:
         return await self._set(device_id, faults.failed())
 
     async def recover(self, device_id: str) -> dict[str, Any]:
-        """Clear the device's own fault (it stays down if a parent is still down)."""
+        """Clear the device's own fault and conditions (it stays down if a parent is down)."""
+        self._device(device_id).conditions.clear()
         return await self._set(device_id, None)
+
+    def set_condition(
+        self, device_id: str, name: str, *, port: int | None = None, on: bool = True
+    ) -> dict[str, Any]:
+        """A fault inside a device that still answers (see lab.conditions)."""
+        device = self._device(device_id)
+        conditions.check(name, device.plan.kind, device_id, port)
+        k = conditions.key(name, port)
+        if on:
+            device.conditions.add(k)
+        else:
+            device.conditions.discard(k)
+        return self.device_status(device_id)
 
     async def recover_all(self) -> dict[str, Any]:
         for device_id in list(self._faults):
@@ -295,6 +309,7 @@ class Lab:
             "latency_ms": effect.latency_ms,
             "loss_pct": effect.loss_pct,
             "since": datetime.fromtimestamp(device.changed_at, UTC).isoformat(),
+            "conditions": sorted(device.conditions),
         }
 
     def status(self) -> dict[str, Any]:

@@ -50,13 +50,19 @@ class Response:
         return head if head_only else head + self.body
 
 
-def respond(device: DevicePlan, method: str, path: str, uptime_s: float) -> Response:
+def respond(
+    device: DevicePlan,
+    method: str,
+    path: str,
+    uptime_s: float,
+    conditions: frozenset[str] = frozenset(),
+) -> Response:
     """The device's answer to `method path`."""
     path = path.split("?", 1)[0]
     if method not in ("GET", "HEAD"):
         return Response(405, _page(device, "Method not allowed"), headers={"Allow": "GET, HEAD"})
     if path == "/api/status":
-        body = json.dumps(status_document(device, uptime_s)).encode()
+        body = json.dumps(status_document(device, uptime_s, conditions)).encode()
         return Response(200, body, content_type="application/json")
     if path == "/login" or (path == "/" and device.kind in _SIGN_IN_AT_ROOT):
         return Response(200, _page(device, "Sign in", login=True))
@@ -70,7 +76,9 @@ def respond(device: DevicePlan, method: str, path: str, uptime_s: float) -> Resp
     return Response(200, _page(device, KIND_LABELS[device.kind]))
 
 
-def status_document(device: DevicePlan, uptime_s: float) -> dict[str, Any]:
+def status_document(
+    device: DevicePlan, uptime_s: float, conditions: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "status": "ok",
         "device": device.id,
@@ -81,7 +89,13 @@ def status_document(device: DevicePlan, uptime_s: float) -> dict[str, Any]:
         "uptime_s": round(uptime_s, 1),
     }
     if device.kind == DeviceKind.UPS:
-        doc["battery"] = {"charge_pct": 100, "runtime_min": 47, "on_battery": False}
+        on_battery = "on-battery" in conditions
+        doc["battery"] = {
+            "charge_pct": 86 if on_battery else 100,
+            "runtime_min": 31 if on_battery else 47,
+            "on_battery": on_battery,
+            "output_source": "battery" if on_battery else "utility",
+        }
     if device.kind == DeviceKind.NVR:
         doc["recording"] = {"channels": 4, "active": 4, "disk_used_pct": 71}
     return doc

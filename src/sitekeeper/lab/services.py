@@ -38,6 +38,7 @@ class Conn:
     uptime: Callable[[], float]
     tls: ssl.SSLContext | None
     zone: dict[str, str]
+    conditions: Callable[[], frozenset[str]] = frozenset  # e.g. {"lamp-error"}; read per reply
 
     async def delay(self) -> None:
         seconds = self.latency()
@@ -83,7 +84,7 @@ async def _http(conn: Conn, *, delay: bool) -> None:
             await conn.reader.readexactly(int(length.group(1)))
         except asyncio.IncompleteReadError:
             return
-    response = respond(conn.device, method, target, conn.uptime())
+    response = respond(conn.device, method, target, conn.uptime(), conn.conditions())
     await conn.send(response.encode(head_only=method == "HEAD"), delay=delay)
 
 
@@ -116,8 +117,13 @@ async def rtsp(conn: Conn) -> None:
         body = ""
         if method == "OPTIONS":
             lines.append("Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN")
+        elif method == "DESCRIBE" and "stream-dead" in conn.conditions():
+            lines[0] = "RTSP/1.0 404 Stream Not Found"  # the port answers; the encoder does not
         elif method == "DESCRIBE":
-            body = "v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=lab stream\r\nm=video 0 RTP/AVP 96\r\n"
+            body = (
+                "v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=lab stream\r\n"
+                "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
+            )
             lines += ["Content-Type: application/sdp", f"Content-Length: {len(body)}"]
         else:
             lines[0] = "RTSP/1.0 455 Method Not Valid in This State"
@@ -152,6 +158,9 @@ async def pjlink(conn: Conn) -> None:
             "INFO": f"firmware {conn.device.firmware}",
         }
         value = info.get(command, PJLINK_ANSWERS.get(command))
+        if "lamp-error" in conn.conditions() and command in ("ERST", "LAMP", "POWR"):
+            # the lamp failed: error status lamp digit 2, lamp off, projector standing by
+            value = {"ERST": "020000", "LAMP": "1873 0", "POWR": "0"}[command]
         if value is None:
             reply = "ERR1"  # undefined command
         elif param.strip() != "?":
