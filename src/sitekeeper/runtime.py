@@ -18,6 +18,7 @@ from pathlib import Path
 from sitekeeper.clock import Clock, SystemClock
 from sitekeeper.collector.runner import run_check
 from sitekeeper.collector.scheduler import Scheduler
+from sitekeeper.credentials import resolve_all
 from sitekeeper.errors import SitekeeperError
 from sitekeeper.incidents.correlate import Policy
 from sitekeeper.incidents.pipeline import Pipeline
@@ -91,7 +92,8 @@ class EmbeddedRuntime:
         self.store = store
         self.options = options or RuntimeOptions()
         self.clock = clock or SystemClock()
-        self.ingestor = Ingestor(store.engine)
+        self.box = self._secret_box()
+        self.ingestor = Ingestor(store.engine, credentials=lambda s: resolve_all(s, self.box))
         self.http = HttpSessions()
         self.sink = EmbeddedSink(self.ingestor, self.options.collector_id, on_report=on_report)
         self.scheduler = Scheduler(
@@ -164,14 +166,19 @@ class EmbeddedRuntime:
             except Exception:  # a database hiccup must not stop monitoring
                 log.exception("could not reload the inventory; keeping the current checks")
 
-    def _outbox_worker(self) -> OutboxWorker | None:
-        """Notifications need the secret key (channels are stored encrypted)."""
+    def _secret_box(self) -> SecretBox | None:
+        """The store's secret key: channels and device credentials are stored encrypted."""
         if self.options.data_dir is None:
             return None
         try:
-            box = SecretBox.for_data_dir(self.options.data_dir)
+            return SecretBox.for_data_dir(self.options.data_dir)
         except SitekeeperError as err:
-            log.error("notifications are off: %s", err)
+            log.error("notifications and device credentials are off: %s", err)
+            return None
+
+    def _outbox_worker(self) -> OutboxWorker | None:
+        box = self.box
+        if box is None:
             return None
         return OutboxWorker(
             self.store, box, http=self.http, clock=self.clock, options=self.options.outbox

@@ -9,6 +9,7 @@ import typer
 from sitekeeper import __version__
 from sitekeeper.cli import check, inventory, lab
 from sitekeeper.cli.channels import app as channel_app
+from sitekeeper.cli.credentials import app as credentials_app
 from sitekeeper.cli.demo import demo
 from sitekeeper.cli.incidents import incident_app, incidents
 from sitekeeper.cli.status import status
@@ -40,6 +41,7 @@ app.add_typer(lab.app, name="lab")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(channel_app, name="channel")
+app.add_typer(credentials_app, name="credentials")
 
 
 def _version(value: bool) -> None:

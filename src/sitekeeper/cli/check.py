@@ -17,6 +17,19 @@ from sitekeeper.errors import Ambiguous, NotFound
 app = typer.Typer(help="Run checks on demand.", no_args_is_help=True)
 
 
+def _credentials(session: Any) -> dict[str, dict[str, str]]:
+    """Device credentials for the probes, if this store has a secret key yet."""
+    from sitekeeper.cli.common import settings
+    from sitekeeper.credentials import resolve_all
+    from sitekeeper.secrets import SecretBox, SecretKeyError
+
+    try:
+        box = SecretBox.for_data_dir(settings().data_dir, create=False)
+    except SecretKeyError:
+        return {}
+    return resolve_all(session, box)
+
+
 def _find(catalog: Any, device: str) -> list[Any]:
     client_key, _, device_key = device.rpartition("/")
     matches = [
@@ -62,7 +75,7 @@ def run(
     store = open_store()
     try:
         with store.session() as session:
-            catalog = load_catalog(session)
+            catalog = load_catalog(session, credentials=_credentials(session))
     finally:
         store.close()
     infos = _find(catalog, device)

@@ -35,7 +35,13 @@ async def run_check(
         f"{info.spec.type} check {info.label} -> {info.address}:{info.port or '-'}"
         f" (timeout {info.spec.timeout:g}s)"
     )
-    target = Target(check_id=info.id, address=info.address, port=info.port, name=info.device_key)
+    target = Target(
+        check_id=info.id,
+        address=info.address,
+        port=info.port,
+        name=info.device_key,
+        credentials=info.credentials,
+    )
     try:
         async with asyncio.timeout(info.spec.timeout + GRACE_S):
             return await probe(target, info.spec, ctx)

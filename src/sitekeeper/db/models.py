@@ -327,6 +327,21 @@ class DeviceEffective(Base):
     updated_at: Mapped[float] = mapped_column(Double)
 
 
+class Credential(Base):
+    """Device credentials (SNMP communities and v3 keys, passwords), named so inventories can
+    refer to them (`credentials: NAME`). The values are stored encrypted (sitekeeper.secrets),
+    never logged, never returned by the API."""
+
+    __tablename__ = "credentials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # snmp, password
+    data_enc: Mapped[str] = mapped_column(Text)  # encrypted JSON of the fields
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
 class User(Base):
     """A person who signs in. Roles: admin (the whole MSP), technician (assigned clients),
     client (read-only, one client). No default users: the first admin comes from a one-time

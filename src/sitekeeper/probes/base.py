@@ -8,7 +8,7 @@ what it saw (ok, latency, values, error). Judging is the state engine's job.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,8 @@ class Target:
     address: str
     port: int | None = None
     name: str = ""  # device key, for log lines
+    # the device's credentials, resolved from the encrypted store; never logged or shown
+    credentials: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True)

@@ -3,7 +3,8 @@ each active check's spec, target, device and client. Rebuilt when the inventory 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +25,8 @@ class CheckInfo:
     address: str
     port: int | None
     spec: CheckSpec
+    # resolved from the device's credentials reference; never logged (repr=False)
+    credentials: Mapping[str, str] | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
@@ -48,7 +51,13 @@ class Catalog:
         return f"device {device_id}"
 
 
-def load_catalog(session: Session, client_keys: list[str] | None = None) -> Catalog:
+def load_catalog(
+    session: Session,
+    client_keys: list[str] | None = None,
+    credentials: Mapping[str, Mapping[str, str]] | None = None,
+) -> Catalog:
+    """Active checks with their targets; `credentials` (name -> values) resolves each
+    device's credentials reference."""
     stmt = (
         select(m.Check, m.Device, m.Client.key)
         .join(m.Device, m.Check.device_id == m.Device.id)
@@ -72,6 +81,7 @@ def load_catalog(session: Session, client_keys: list[str] | None = None) -> Cata
             address=device.address,
             port=check.port,
             spec=SPEC_ADAPTER.validate_python(check.spec),
+            credentials=(credentials or {}).get(device.credentials_ref or ""),
         )
         device_checks.setdefault(device.id, []).append(check.id)
         device_client[device.id] = device.client_id

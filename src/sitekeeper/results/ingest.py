@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, insert, select
@@ -106,8 +106,13 @@ def row_to_state(row: m.CheckState) -> CheckState:
 class Ingestor:
     """Holds the catalog and the engine's states in memory; the database is the record."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        credentials: Callable[[Session], Mapping[str, Mapping[str, str]]] | None = None,
+    ) -> None:
         self._engine = engine
+        self._credentials = credentials
         self._lock = threading.Lock()
         self.catalog = Catalog({}, {}, {})
         self._states: dict[int, CheckState] = {}
@@ -118,7 +123,8 @@ class Ingestor:
     def refresh(self) -> None:
         """(Re)load the catalog and states from the store, e.g. after an inventory apply."""
         with self._lock, Session(self._engine) as session:
-            self.catalog = load_catalog(session)
+            creds = self._credentials(session) if self._credentials is not None else None
+            self.catalog = load_catalog(session, credentials=creds)
             rows = list(session.scalars(select(m.CheckState)))
             self._states = {row.check_id: row_to_state(row) for row in rows}
             self._baselines = {row.check_id: tuple(row.baseline or ()) for row in rows}
