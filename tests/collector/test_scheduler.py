@@ -99,9 +99,11 @@ async def test_failing_checks_are_retried_on_the_retry_interval_until_hard() -> 
     s.set_checks({1: info(1, interval=2.0, retry_interval=0.5, max_attempts=3, timeout=0.2)})
     await run_for(s, 4.6)  # first run at its spread offset, 1.24 s
     starts = rec.starts[1]
-    gaps = [round(b - a, 1) for a, b in itertools.pairwise(starts)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     # fail (soft 1) -> 0.5 -> fail (soft 2) -> 0.5 -> fail (hard) -> back to 2.0
-    assert gaps[:3] == [0.5, 0.5, 2.0], gaps
+    # (a loaded machine may start a run a little late, never early)
+    assert 0.45 < gaps[0] < 1.2 and 0.45 < gaps[1] < 1.2, gaps
+    assert gaps[2] > 1.5, gaps
 
 
 async def test_concurrency_is_bounded() -> None:
