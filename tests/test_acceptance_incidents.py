@@ -21,9 +21,8 @@ from sqlalchemy import select
 from sitekeeper.clock import SystemClock
 from sitekeeper.db import models as m
 from sitekeeper.incidents.correlate import Policy
-from sitekeeper.inventory.apply import apply_inventory
-from sitekeeper.inventory.validate import parse_inventory
 from sitekeeper.lab import Lab
+from sitekeeper.lab.setup import install as install_lab
 from sitekeeper.notify import NOTIFIERS
 from sitekeeper.notify.channels import create_channel
 from sitekeeper.notify.outbox import RetryPolicy
@@ -84,7 +83,7 @@ async def test_one_root_cause_one_incident_one_webhook_one_email(
     async with Lab(control_port=None, network=network, site_text=fast_site()) as lab:
         now = SystemClock().now()
         with store.session() as session:
-            apply_inventory(session, parse_inventory(lab.inventory_text(), "lab"), now)
+            install_lab(session, lab.inventory_text(), box, now)
             for kind, name, target in (
                 ("webhook", "ops-hook", receiver.url),
                 (

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sitekeeper.clock import Clock, SystemClock
+from sitekeeper.collector.passive import PassiveHub, PassiveOptions
 from sitekeeper.collector.runner import run_check
 from sitekeeper.collector.scheduler import Scheduler
 from sitekeeper.credentials import resolve_all
@@ -26,6 +27,7 @@ from sitekeeper.incidents.worker import IncidentWorker
 from sitekeeper.inventory.apply import inventory_version
 from sitekeeper.notify.worker import OutboxWorker, WorkerOptions
 from sitekeeper.observation import Observation
+from sitekeeper.probes.snmp import close_shared as close_snmp
 from sitekeeper.protocols.http import HttpSessions
 from sitekeeper.results.catalog import CheckInfo
 from sitekeeper.results.ingest import Ingestor, IngestReport
@@ -62,6 +64,8 @@ class RuntimeOptions:
     retention_every_s: float = 3600.0
     raw_retention_days: float = 14.0
     rollup_retention_days: float = 400.0
+    # syslog and trap receivers (off unless given) and the heartbeat ticker
+    passive: PassiveOptions = field(default_factory=PassiveOptions)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RuntimeOptions:
@@ -77,6 +81,11 @@ class RuntimeOptions:
             ),
             public_url=settings.public_url or f"http://{settings.listen}",
             data_dir=Path(settings.data_dir),
+            passive=PassiveOptions(
+                syslog_listen=settings.syslog_listen,
+                trap_listen=settings.trap_listen,
+                trap_communities=settings.trap_community_list,
+            ),
         )
 
 
@@ -105,6 +114,7 @@ class EmbeddedRuntime:
         self.pipeline = Pipeline(public_url=self.options.public_url)
         self.incidents = IncidentWorker(store, self.options.correlation, on_events=self.pipeline)
         self.outbox: OutboxWorker | None = None
+        self.passive = PassiveHub(store, self.sink, self.clock, self.options.passive)
 
     async def _run(self, info: CheckInfo) -> Observation:
         return await run_check(info, self.clock, self.http)
@@ -116,6 +126,7 @@ class EmbeddedRuntime:
         self._version = version
         await asyncio.to_thread(self.ingestor.refresh)
         self.scheduler.set_checks(self.ingestor.catalog.checks)
+        await self.passive.reload(self.ingestor.catalog)
         await asyncio.to_thread(self.incidents.reload)
         settle_heap()
         log.info("monitoring %d checks (inventory version %d)", len(self.scheduler), version)
@@ -130,6 +141,7 @@ class EmbeddedRuntime:
     async def run(self, stop: asyncio.Event) -> None:
         await self.reload_if_changed()
         await self.sink.start()
+        await self.passive.start()
         self.outbox = self._outbox_worker()
         self.running = True
         tasks = [
@@ -137,6 +149,7 @@ class EmbeddedRuntime:
             asyncio.create_task(self._reload_loop(stop), name="reload"),
             asyncio.create_task(self._retention_loop(stop), name="retention"),
             asyncio.create_task(self._incident_loop(stop), name="incidents"),
+            asyncio.create_task(self.passive.run(stop), name="passive"),
         ]
         if self.outbox is not None:
             tasks.append(asyncio.create_task(self.outbox.run(stop), name="outbox"))
@@ -146,8 +159,10 @@ class EmbeddedRuntime:
             self.running = False
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await self.passive.close()
             await self.sink.close()  # everything probed is stored before we exit
             await self.http.close()
+            await close_snmp()  # the SNMP checks' shared UDP socket
 
     async def _reload_loop(self, stop: asyncio.Event) -> None:
         last_freeze = self.clock.monotonic()

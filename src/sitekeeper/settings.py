@@ -29,6 +29,17 @@ class Settings(BaseSettings):
     hold_down_s: float = Field(default=10.0, ge=0, le=3600)
     suspect_extend_s: float = Field(default=120.0, ge=0, le=3600)
     clear_s: float = Field(default=30.0, ge=0, le=3600)  # back this long before it resolves
+    # passive inputs (docs/passive.md): where devices send syslog (UDP and TCP) and SNMP
+    # traps; "off" turns a receiver off. 514 and 162 need privileges.
+    syslog_listen: str = "0.0.0.0:1514"  # all interfaces: devices send from the LAN
+    trap_listen: str = "0.0.0.0:1162"
+    trap_communities: str | None = None  # comma-separated; default: accept any community
+
+    @property
+    def trap_community_list(self) -> tuple[str, ...] | None:
+        if not self.trap_communities:
+            return None
+        return tuple(c.strip() for c in self.trap_communities.split(",") if c.strip())
 
     @property
     def effective_database_url(self) -> str:

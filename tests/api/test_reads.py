@@ -112,7 +112,8 @@ def test_checks_filter_by_device_client_and_status(api: TestClient, world: World
     assert checks()[0] == "tv/tcp"
     assert checks(status="CRIT") == ["tv/tcp"]
     assert sorted(checks(device_id=device_id(api, world, "acme", "nvr"))) == ["nvr/rtsp", "nvr/web"]
-    assert len(checks(client_id=world.client_ids["acme"])) == 4
+    # one of them the router's snmp check: a router with `credentials:` gets one
+    assert len(checks(client_id=world.client_ids["acme"])) == 5
     tv_check = get(api, world, "carol", "/checks", status="CRIT")["items"][0]
     detail = get(api, world, "carol", f"/checks/{tv_check['id']}")
     assert (detail["hard_status"], detail["state_type"], detail["max_attempts"]) == (
@@ -143,7 +144,8 @@ def test_the_overview_puts_problems_first_for_the_callers_clients(
     api: TestClient, world: World
 ) -> None:
     alice = get(api, world, "alice", "/overview")
-    assert (alice["clients"], alice["sites"], alice["devices"], alice["checks"]) == (2, 2, 5, 6)
+    # 7 checks: the acme router has `credentials:`, so its profile adds an snmp check
+    assert (alice["clients"], alice["sites"], alice["devices"], alice["checks"]) == (2, 2, 5, 7)
     assert alice["devices_by_status"]["DOWN"] == 1 and alice["devices_by_status"]["UP"] == 4
     systems = {s["system"]: s for s in alice["systems"]}
     assert list(systems) == ["network", "av", "control", "security", "power", "it"]

@@ -9,6 +9,15 @@ import pytest
 from labkit import start_lab
 
 from sitekeeper.lab import Lab
+from sitekeeper.probes import snmp as snmp_probe
+
+
+@pytest.fixture(autouse=True)
+async def _close_the_snmp_socket() -> AsyncIterator[None]:
+    """The snmp probe shares one client (one UDP socket) per event loop; the runtime closes
+    it at shutdown, and here each test does, once its checks are done."""
+    yield
+    await snmp_probe.close_shared()
 
 
 @pytest.fixture

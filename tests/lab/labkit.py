@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import codecs
 import json
+import os
 import random
 import re
+import socket
 import ssl
 import time
 from datetime import UTC, datetime
@@ -19,20 +21,47 @@ import dns.asyncquery
 import dns.message
 import dns.rcode
 import dns.rdatatype
+import pytest
 from cryptography import x509
 from pydantic import TypeAdapter
 
-from sitekeeper.checks.profiles import PROFILES
+from sitekeeper.checks.profiles import profile_for
 from sitekeeper.checks.specs import CheckSpec, DnsCheck, HttpCheck, TcpCheck, TlsCheck
+from sitekeeper.checks.specs_passive import PASSIVE_TYPES
+from sitekeeper.clock import SystemClock
 from sitekeeper.errors import LabError
 from sitekeeper.inventory.models import CheckOverride, Defaults, Device
 from sitekeeper.lab import Lab
+from sitekeeper.lab.setup import LAB_CREDENTIALS
+from sitekeeper.probes import PROBES, ProbeContext, Target
+from sitekeeper.protocols.http import HttpSessions
+from sitekeeper.state.classify import classify
+from sitekeeper.state.model import CheckStatus
 
 SPEC: TypeAdapter[CheckSpec] = TypeAdapter(CheckSpec)
+MOSQUITTO = ("127.0.0.1", 1883)
 
 
-async def start_lab(*, fallback: bool = False) -> Lab:
-    """Start a lab somewhere free; a few tries in case another run holds the block."""
+def mosquitto() -> str:
+    """`127.0.0.1:1883` when Mosquitto answers there; else skip the test (fail it under CI=1,
+    where Mosquitto runs)."""
+    try:
+        with socket.create_connection(MOSQUITTO, timeout=1.0):
+            return f"{MOSQUITTO[0]}:{MOSQUITTO[1]}"
+    except OSError as err:
+        message = (
+            f"Mosquitto is not reachable at {MOSQUITTO[0]}:{MOSQUITTO[1]} "
+            f"({err.strerror or err}); start it with `mosquitto -d -c /etc/mosquitto/mosquitto.conf`"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+async def start_lab(*, fallback: bool = False, mqtt: str = "") -> Lab:
+    """Start a lab somewhere free; a few tries in case another run holds the block. With
+    `mqtt` (a broker's host:port) its MQTT devices publish there; without, they are left
+    out, whatever $SITEKEEPER_LAB_MQTT says."""
     last: LabError | None = None
     for _ in range(5):
         lab = Lab(
@@ -40,6 +69,7 @@ async def start_lab(*, fallback: bool = False) -> Lab:
             network=f"127.78.{random.randint(1, 254)}.0/24",
             fallback=fallback,
             fallback_base_port=random.randrange(20000, 30000, 10),
+            mqtt_broker=mqtt,
         )
         try:
             await lab.start()
@@ -56,7 +86,9 @@ def resolve_checks(device: Device, defaults: Defaults) -> list[tuple[CheckSpec, 
     the lab serves nothing on the well-known (privileged) ports."""
     planned: dict[str, dict[str, Any]] = {}
     if device.profile_checks:
-        for entry in PROFILES[device.kind]:
+        for entry in profile_for(
+            device.kind, device.vendor, has_credentials=device.credentials is not None
+        ):
             if entry["name"] not in defaults.disable_checks:
                 planned[entry["name"]] = dict(entry)
     for item in device.checks:
@@ -145,6 +177,8 @@ def insecure() -> ssl.SSLContext:
 
 async def run_check(address: str, spec: CheckSpec, port: int | None) -> None:
     """Raise AssertionError unless the device answers `spec` the way the check expects."""
+    if spec.type in PASSIVE_TYPES:
+        return  # heartbeats, syslog, traps: the device sends when something happens
     assert port is not None
     if isinstance(spec, TcpCheck):
         send = None
@@ -171,8 +205,32 @@ async def run_check(address: str, spec: CheckSpec, port: int | None) -> None:
     elif isinstance(spec, TlsCheck):
         days = await tls_days_left(address, port)
         assert days > spec.warn_days, f"certificate expires in {days:.0f} days"
+    elif spec.type in ("pjlink", "rtsp", "sonos", "mqtt", "snmp"):
+        # device protocols: the product's own probe and judgement, against the lab device
+        await _probe_judged_ok(address, spec, port)
     else:
         raise AssertionError(f"the lab tests cannot run a {spec.type} check")
+
+
+async def _probe_judged_ok(address: str, spec: CheckSpec, port: int) -> None:
+    status, reason = await probe_judged(address, spec, port)
+    assert status is CheckStatus.OK, f"{spec.check_name}: {status.value} {reason}"
+
+
+async def probe_judged(address: str, spec: CheckSpec, port: int | None) -> tuple[CheckStatus, str]:
+    """The product's probe for `spec` against a lab device, judged by the product's classify."""
+    clock = SystemClock()
+    sessions = HttpSessions()
+    try:
+        ctx = ProbeContext(deadline=clock.monotonic() + 5.0, clock=clock, http=sessions)
+        ref = spec.credentials or "lab-snmp" if spec.type == "snmp" else spec.credentials
+        creds = LAB_CREDENTIALS.get(ref or "")
+        values = {"kind": creds[0], **creds[1]} if creds else None
+        target = Target(check_id=0, address=address, port=port, credentials=values)
+        obs = await PROBES[spec.type](target, spec, ctx)
+    finally:
+        await sessions.close()
+    return classify(obs, spec)
 
 
 async def dns_query(

@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from sitekeeper.checks.profiles import PJLINK, RTSP
 from sitekeeper.checks.specs import TcpCheck
 from sitekeeper.probes import tcp
 from sitekeeper.probes._common import fill, printable, unescape
@@ -16,6 +15,17 @@ from sitekeeper.probes.base import Target
 
 from .conftest import MakeCtx
 from .servers import LOOPBACK, SLACK, SLOW, Listeners, hang, rtsp, say
+
+# a banner check and a request/reply check, as an inventory would write them for devices
+# without a protocol probe of their own
+PJLINK = {"type": "tcp", "name": "pjlink", "port_name": "pjlink", "expect": r"^PJLINK [01]"}
+RTSP = {
+    "type": "tcp",
+    "name": "rtsp",
+    "port_name": "rtsp",
+    "send": "OPTIONS rtsp://{address}:{port}/ RTSP/1.0\\r\\nCSeq: 1\\r\\n\\r\\n",
+    "expect": r"^RTSP/1\.0 ",
+}
 
 
 def at(port: int | None) -> Target:

@@ -129,3 +129,21 @@ def test_a_device_flip_is_hard_and_carries_the_reason() -> None:
 
 def test_a_device_never_seen_counts_as_unknown() -> None:
     assert evaluate_device(None, [], 0.0, 5) == (DeviceStatus.UNKNOWN, None)
+
+
+def test_passive_checks_that_heard_nothing_do_not_keep_an_unanswering_device_up() -> None:
+    """A trap or syslog check is OK because nothing arrived; that says nothing about
+    whether the device answers, so a device whose polled checks all fail is DOWN."""
+    crit, ok = check(CheckStatus.CRIT), check(CheckStatus.OK)
+    checks = [("icmp", crit), ("snmp", crit), ("traps", ok)]
+    assert device_status(checks)[0] is DeviceStatus.DEGRADED  # without knowing: counted
+    assert device_status(checks, passive={"traps"}) == (
+        DeviceStatus.DOWN,
+        "all 2 checks CRIT: icmp, snmp",
+    )
+    # a passive check that reports a problem counts like any other
+    both = [("icmp", ok), ("traps", crit)]
+    assert device_status(both, passive={"traps"}) == (DeviceStatus.DEGRADED, "traps CRIT")
+    # a device with only passive checks (a backup job's heartbeat) is judged by them
+    assert device_status([("backup", ok)], passive={"backup"})[0] is DeviceStatus.UP
+    assert device_status([("backup", crit)], passive={"backup"})[0] is DeviceStatus.DOWN

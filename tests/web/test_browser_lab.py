@@ -23,8 +23,10 @@ from sitekeeper.clock import SystemClock
 from sitekeeper.inventory.apply import apply_inventory
 from sitekeeper.inventory.validate import parse_inventory
 from sitekeeper.lab import Lab
+from sitekeeper.lab.setup import install as install_lab
 from sitekeeper.results.store import Store
 from sitekeeper.runtime import EmbeddedRuntime, RuntimeOptions
+from sitekeeper.secrets import SecretBox
 from tests.test_acceptance import ATTEMPTS, INTERVAL, RETRY, fast_site
 from tests.web.conftest import LiveServer, browser_sign_in, shot, watch_console
 from tests.web.world import create_users
@@ -56,18 +58,22 @@ class Running:
 
 
 @pytest.fixture
-async def running(store: Store) -> AsyncIterator[Running]:
+async def running(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Running]:
+    monkeypatch.delenv("SITEKEEPER_SECRET_KEY", raising=False)
+    box = SecretBox.for_data_dir(tmp_path)
     network = f"127.{random.randint(80, 120)}.{random.randint(0, 250)}.0/24"
     async with Lab(control_port=None, network=network, site_text=fast_site()) as lab:
         now = SystemClock().now()
         with store.session() as session:
-            apply_inventory(session, parse_inventory(lab.inventory_text(), "lab"), now)
+            install_lab(session, lab.inventory_text(), box, now)
             apply_inventory(session, parse_inventory(GLOBEX, "globex"), now)
             session.commit()
         create_users(
             store, now, (("alice", Role.ADMIN, None, ()), ("carol", Role.CLIENT, "globex", ()))
         )
-        runtime = EmbeddedRuntime(store, RuntimeOptions(reload_every_s=0.5))
+        runtime = EmbeddedRuntime(store, RuntimeOptions(reload_every_s=0.5, data_dir=tmp_path))
         stop = asyncio.Event()
         task = asyncio.create_task(runtime.run(stop))
         try:
@@ -162,3 +168,33 @@ async def test_a_failed_lab_device_turns_down_on_the_page_and_another_client_see
     assert response is not None and response.status == 404
 
     assert problems == [] and phone_problems == [], problems + phone_problems
+
+
+async def test_a_ups_on_battery_and_a_projector_lamp_error_show_in_words_on_their_pages(
+    running: Running, browser: BrowserContext
+) -> None:
+    """Faults a ping cannot see: both devices still answer, and their pages say what is wrong."""
+    base = running.server.url
+    page = await browser.new_page()
+    problems = watch_console(page)
+    await browser_sign_in(page, base, "alice@example.com")
+    await page.get_by_role("link", name="Harbour View Dental", exact=True).first.click()
+    await page.get_by_role("link", name=re.compile("Main Street clinic")).first.click()
+    await expect(badge(page, "ups")).to_have_text(re.compile("UP"), timeout=30_000)
+    await expect(badge(page, "projector")).to_have_text(re.compile("UP"), timeout=30_000)
+    site_url = page.url
+
+    running.lab.set_condition("ups", "on-battery")
+    running.lab.set_condition("projector", "lamp-error")
+    for device, words in (("ups", "on battery"), ("projector", "lamp error")):
+        await page.goto(site_url)
+        await page.locator(f'section.system-group tr[data-device="{device}"] a').first.click()
+        checks = page.locator("table.checks")
+        await expect(checks).to_contain_text(words, timeout=DOWN_WITHIN_S * 1000)
+        await expect(checks).to_contain_text("CRIT")
+        # the device answers on the network: it is a problem inside it, not an outage
+        await expect(page.locator(".device-status .badge")).to_have_text(
+            re.compile("DEGRADED|DOWN")
+        )
+        await shot(page, f"08-device-{device}-{words.replace(' ', '-')}")
+    assert problems == [], problems

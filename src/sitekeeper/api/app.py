@@ -9,10 +9,12 @@ from fastapi import FastAPI
 from sitekeeper import __version__
 from sitekeeper.api import errors
 from sitekeeper.api.health import router as health_router
+from sitekeeper.api.heartbeats import router as heartbeats_router
 from sitekeeper.api.metrics import router as metrics_router
 from sitekeeper.api.middleware import BodyLimit, SecurityHeaders
 from sitekeeper.api.routes import api_router
 from sitekeeper.clock import Clock, SystemClock
+from sitekeeper.results.passive import SqlHeartbeatStore
 from sitekeeper.results.store import Store
 
 if TYPE_CHECKING:
@@ -39,12 +41,16 @@ def create_app(
     app.state.store = store
     app.state.runtime = runtime
     app.state.clock = clock or SystemClock()
+    # /hb/{token}: jobs ping here without an account (the token is the credential)
+    app.state.heartbeats = SqlHeartbeatStore(store.engine)
+    app.state.heartbeat_wake = runtime.passive.poke if runtime is not None else None
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(health_router)
     app.include_router(metrics_router)
+    app.include_router(heartbeats_router)
     try:
         from sitekeeper.web import mount as mount_web
     except ImportError:  # pragma: no cover - the dashboard is part of the server install

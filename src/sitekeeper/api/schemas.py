@@ -163,6 +163,10 @@ class CheckDetail(CheckPublic):
     retry_interval: float
     thresholds: list[ThresholdPublic]
     recent: str = Field(description="Recent statuses, oldest first, one letter each (O/W/C/U).")
+    ping_url: str | None = Field(
+        default=None,
+        description="A heartbeat check's ping URL (its token is the job's only credential).",
+    )
 
 
 class DevicePublic(Out):

@@ -11,8 +11,9 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from sitekeeper.checks.profiles import PROFILES
+from sitekeeper.checks.profiles import profile_for
 from sitekeeper.checks.specs import DEFAULT_PORTS, CheckSpec
+from sitekeeper.checks.specs_passive import PASSIVE_TYPES
 from sitekeeper.inventory.models import CheckOverride, Defaults, Device
 
 SPEC_ADAPTER: TypeAdapter[CheckSpec] = TypeAdapter(CheckSpec)
@@ -59,7 +60,9 @@ def build_checks(
     planned: dict[str, tuple[dict[str, Any], int | None]] = {}  # name -> (fields, index)
 
     if device.profile_checks:
-        for entry in PROFILES[device.kind]:
+        for entry in profile_for(
+            device.kind, device.vendor, has_credentials=device.credentials is not None
+        ):
             if entry["name"] not in defaults.disable_checks:
                 planned[entry["name"]] = (dict(entry), None)
 
@@ -93,7 +96,9 @@ def build_checks(
     checks: list[ResolvedCheck] = []
     for name, (fields, at_index) in planned.items():
         merged = dict(fields)
-        for key in _TIMING:
+        # passive checks have no schedule and no retries: a trap or a message is one fact
+        timing = () if merged.get("type") in PASSIVE_TYPES else _TIMING
+        for key in timing:
             value = getattr(defaults, key)
             if key not in merged and value is not None:
                 merged[key] = value

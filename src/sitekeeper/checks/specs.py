@@ -7,95 +7,15 @@ Ports may be given by number, or left to the device's named ports / the well-kno
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from sitekeeper.checks.base import DEFAULT_PORTS, BaseCheck, Threshold, check_regex
 from sitekeeper.checks.duration import Duration
-
-# Well-known ports by service name; a device's `ports:` map overrides them.
-DEFAULT_PORTS: dict[str, int] = {
-    "ssh": 22,
-    "telnet": 23,
-    "dns": 53,
-    "http": 80,
-    "https": 443,
-    "smb": 445,
-    "rtsp": 554,
-    "ipp": 631,
-    "pjlink": 4352,
-    "crestron-cip": 41794,
-    "control": 23,
-}
-
-
-class Threshold(BaseModel):
-    """Judge a named value: e.g. `{value: rtt_ms, warn_above: 100, crit_above: 500}`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    value: str
-    warn_above: float | None = None
-    crit_above: float | None = None
-    warn_below: float | None = None
-    crit_below: float | None = None
-
-    @model_validator(mode="after")
-    def _one_bound(self) -> Threshold:
-        if None is self.warn_above is self.crit_above is self.warn_below is self.crit_below:
-            raise ValueError("give at least one of warn_above, crit_above, warn_below, crit_below")
-        return self
-
-
-class BaseCheck(BaseModel):
-    """Fields every check has. Timing follows Nagios: a failing check is retried every
-    `retry_interval` until it has failed `max_attempts` times in a row, then it is HARD."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(default="", pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$|^$")
-    enabled: bool = True
-    interval: Duration = 60.0
-    retry_interval: Duration | None = None  # default: min(interval, 30s)
-    timeout: Duration = 10.0
-    max_attempts: int = Field(default=3, ge=1, le=20)
-    thresholds: tuple[Threshold, ...] = ()
-    # WARN when it answers far slower than usual (state.baseline); false to turn off
-    baseline: bool = True
-
-    @model_validator(mode="after")
-    def _timing(self) -> BaseCheck:
-        if not 1.0 <= self.interval <= 86400.0:
-            raise ValueError("interval must be between 1s and 1d")
-        if self.timeout > self.interval:
-            raise ValueError(
-                f"timeout ({self.timeout:g}s) must not exceed interval ({self.interval:g}s): "
-                "a check must never overlap itself"
-            )
-        if self.retry_interval is not None and self.retry_interval < 0.5:
-            raise ValueError("retry_interval must be at least 500ms")
-        return self
-
-    @property
-    def effective_retry_interval(self) -> float:
-        if self.retry_interval is not None:
-            return self.retry_interval
-        return min(self.interval, 30.0)
-
-    @property
-    def check_name(self) -> str:
-        return self.name or str(getattr(self, "type", "check"))
-
-
-def _check_regex(pattern: str | None) -> str | None:
-    """A regex that does not compile is a config error, reported at load, not at 3 a.m."""
-    if pattern is not None:
-        try:
-            re.compile(pattern)
-        except re.error as err:
-            raise ValueError(f"not a valid regular expression: {err}") from err
-    return pattern
+from sitekeeper.checks.specs_devices import MqttCheck, PjlinkCheck, RtspCheck, SonosCheck
+from sitekeeper.checks.specs_passive import HeartbeatCheck, SnmpTrapCheck, SyslogCheck
+from sitekeeper.checks.specs_snmp import SnmpCheck
 
 
 class IcmpCheck(BaseCheck):
@@ -121,7 +41,7 @@ class TcpCheck(BaseCheck):
     tls: bool = False
     verify_tls: bool = True
 
-    _expect_compiles = field_validator("expect")(_check_regex)
+    _expect_compiles = field_validator("expect")(check_regex)
 
     @model_validator(mode="after")
     def _port(self) -> TcpCheck:
@@ -153,7 +73,7 @@ class HttpCheck(BaseCheck):
     warn_latency_ms: float | None = Field(default=None, gt=0)
     crit_latency_ms: float | None = Field(default=None, gt=0)
 
-    _body_regex_compiles = field_validator("body_regex")(_check_regex)
+    _body_regex_compiles = field_validator("body_regex")(check_regex)
 
     @model_validator(mode="after")
     def _path(self) -> HttpCheck:
@@ -188,8 +108,55 @@ class TlsCheck(BaseCheck):
 
 
 CheckSpec = Annotated[
-    IcmpCheck | TcpCheck | HttpCheck | DnsCheck | TlsCheck,
+    IcmpCheck
+    | TcpCheck
+    | HttpCheck
+    | DnsCheck
+    | TlsCheck
+    | MqttCheck
+    | PjlinkCheck
+    | RtspCheck
+    | SonosCheck
+    | SnmpCheck
+    | HeartbeatCheck
+    | SyslogCheck
+    | SnmpTrapCheck,
     Field(discriminator="type"),
 ]
 
-CHECK_TYPES: tuple[str, ...] = ("icmp", "tcp", "http", "dns", "tls")
+CHECK_TYPES: tuple[str, ...] = (
+    "icmp",
+    "tcp",
+    "http",
+    "dns",
+    "tls",
+    "mqtt",
+    "pjlink",
+    "rtsp",
+    "sonos",
+    "snmp",
+    "heartbeat",
+    "syslog",
+    "snmp_trap",
+)
+
+__all__ = [
+    "CHECK_TYPES",
+    "DEFAULT_PORTS",
+    "BaseCheck",
+    "CheckSpec",
+    "DnsCheck",
+    "HeartbeatCheck",
+    "HttpCheck",
+    "IcmpCheck",
+    "MqttCheck",
+    "PjlinkCheck",
+    "RtspCheck",
+    "SnmpCheck",
+    "SnmpTrapCheck",
+    "SonosCheck",
+    "SyslogCheck",
+    "TcpCheck",
+    "Threshold",
+    "TlsCheck",
+]

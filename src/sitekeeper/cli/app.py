@@ -11,6 +11,7 @@ from sitekeeper.cli import check, inventory, lab
 from sitekeeper.cli.channels import app as channel_app
 from sitekeeper.cli.credentials import app as credentials_app
 from sitekeeper.cli.demo import demo
+from sitekeeper.cli.heartbeats import app as heartbeats_app
 from sitekeeper.cli.incidents import incident_app, incidents
 from sitekeeper.cli.status import status
 from sitekeeper.cli.up import up
@@ -42,6 +43,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(channel_app, name="channel")
 app.add_typer(credentials_app, name="credentials")
+app.add_typer(heartbeats_app, name="heartbeats")
 
 
 def _version(value: bool) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 import time
 from datetime import datetime
@@ -25,7 +26,8 @@ from sitekeeper.cli.common import console, handle_errors, open_store
 HINT = (
     "In another terminal:  [bold].venv/bin/sitekeeper lab fail core-switch[/]   "
     "then  [bold]lab recover core-switch[/]\n"
-    "Also try:  lab degrade codec --latency-ms 800 · lab flap ap-2 · "
+    "Also try:  lab on-battery ups · lab lamp-error projector · lab stream-dead cam-2 · "
+    "lab degrade codec --latency-ms 800 · lab flap ap-2 · "
     "sitekeeper status · sitekeeper check run nvr · Ctrl-C to stop"
 )
 
@@ -94,6 +96,14 @@ def demo(
             help="Live table (default when the terminal is interactive) or plain lines of changes.",
         ),
     ] = None,
+    mqtt: Annotated[
+        str | None,
+        typer.Option(
+            "--mqtt",
+            metavar="HOST:PORT",
+            help="Broker for the lab's MQTT devices (default: 127.0.0.1:1883 when one answers there, or SITEKEEPER_LAB_MQTT; `off` for none).",
+        ),
+    ] = None,
 ) -> None:
     """Run a simulated integrated site and monitor it live.
 
@@ -107,9 +117,10 @@ def demo(
     from sitekeeper.cli.serving import announce, prepare_web
     from sitekeeper.cli.up import install_stop_handlers
     from sitekeeper.clock import SystemClock
-    from sitekeeper.inventory.apply import apply_inventory
-    from sitekeeper.inventory.validate import parse_inventory
+    from sitekeeper.collector.passive import SYSLOG_PORT, TRAP_PORT, parse_listen
     from sitekeeper.lab.lab import Lab
+    from sitekeeper.lab.mqtt_devices import choose_broker
+    from sitekeeper.lab.setup import install as install_lab
     from sitekeeper.lock import runtime_lock
     from sitekeeper.results.queries import device_views, last_result_at, recent_flips
     from sitekeeper.runtime import EmbeddedRuntime, RuntimeOptions
@@ -137,7 +148,15 @@ def demo(
             for r in rows
         ]
 
-    runtime = EmbeddedRuntime(store, RuntimeOptions.from_settings(cfg))
+    options = RuntimeOptions.from_settings(cfg)
+    # The lab lives on loopback, and so do the demo's syslog and trap receivers (unless
+    # set): the lab's SNMP devices send their traps there (UPS on battery, link down).
+    if "SITEKEEPER_SYSLOG_LISTEN" not in os.environ:
+        options.passive.syslog_listen = f"127.0.0.1:{SYSLOG_PORT}"
+    if "SITEKEEPER_TRAP_LISTEN" not in os.environ:
+        options.passive.trap_listen = f"127.0.0.1:{TRAP_PORT}"
+    trap_at = parse_listen(options.passive.trap_listen or "off", "trap", TRAP_PORT)
+    runtime = EmbeddedRuntime(store, options)
     site = prepare_web(store, runtime, listen or cfg.listen) if web else None
     header = ""
     if site:
@@ -148,10 +167,13 @@ def demo(
     async def main() -> None:
         stop = asyncio.Event()
         install_stop_handlers(stop)
-        async with Lab(control_port=control_port) as lab:
-            valid = parse_inventory(lab.inventory_text(), "lab site")
+        broker, note = await choose_broker(mqtt)
+        if note:
+            console.print(note, highlight=False)
+        trap_to = f"127.0.0.1:{trap_at[1]}" if trap_at else None
+        async with Lab(control_port=control_port, mqtt_broker=broker, trap_to=trap_to) as lab:
             with store.session() as session:
-                apply_inventory(session, valid, SystemClock().now(), actor="demo")
+                install_lab(session, lab.inventory_text(), runtime.box, SystemClock().now(), "demo")
                 session.commit()
             task = asyncio.create_task(runtime.run(stop))
             served = asyncio.create_task(serve(site.app, site.sock, stop)) if site else None

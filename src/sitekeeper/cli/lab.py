@@ -73,7 +73,8 @@ def _status_table(status: dict[str, Any]) -> Table:
             Text(d["state"], style=STATE_STYLE.get(d["state"], "")),
             fault,
             d["address"],
-            " ".join(f"{k}:{v}" for k, v in d["ports"].items()),
+            " ".join(f"{k}:{v}" for k, v in d["ports"].items())
+            or (f"mqtt ({d['mqtt']})" if d.get("mqtt") else ""),
             ", ".join(d["depends_on"]),
         )
     return table
@@ -94,6 +95,14 @@ def up(
         Path | None,
         typer.Option("--write-inventory", help="Also write the lab's inventory YAML to this file."),
     ] = None,
+    mqtt: Annotated[
+        str | None,
+        typer.Option(
+            "--mqtt",
+            metavar="HOST:PORT",
+            help="Also run the MQTT devices (Zigbee2MQTT bridge and sensor, Shelly relay, Tasmota plug), publishing to this broker on loopback, e.g. 127.0.0.1:1883 (or SITEKEEPER_LAB_MQTT).",
+        ),
+    ] = None,
 ) -> None:
     """Run the simulated site in the foreground until Ctrl-C.
 
@@ -107,7 +116,7 @@ def up(
     async def main() -> None:
         stop = asyncio.Event()
         install_stop_handlers(stop)
-        async with Lab(control_port=control_port, fallback=fallback) as lab:
+        async with Lab(control_port=control_port, fallback=fallback, mqtt_broker=mqtt) as lab:
             if write_inventory:
                 write_inventory.write_text(lab.inventory_text(), encoding="utf-8")
             console.print(_status_table(lab.status()))
@@ -115,6 +124,11 @@ def up(
                 f"lab up: {len(lab.device_ids)} devices in {lab.startup_s * 1000 if lab.startup_s else 0:.0f} ms; "
                 f"control API at {lab.control_url}. Ctrl-C to stop."
             )
+            if lab.mqtt is not None:
+                console.print(
+                    f"MQTT devices publish to {lab.mqtt.where} under {lab.mqtt.place.prefix}/",
+                    highlight=False,
+                )
             console.print(
                 "next: [bold]sitekeeper lab inventory > lab.yaml && sitekeeper inventory apply lab.yaml "
                 "&& sitekeeper up[/]"
@@ -252,6 +266,16 @@ def port_down(
 ) -> None:
     """A switch port goes down (seen through SNMP IF-MIB)."""
     _condition(device, "port-down", port, off, lab, json)
+
+
+@app.command("battery-low")
+@handle_errors
+def battery_low(
+    device: DeviceArg, off: OffOpt = False, lab: LabOpt = None, json: JsonOpt = False
+) -> None:
+    """The Zigbee sensor's battery is nearly flat: it reports 7 % over MQTT (the lab needs
+    a broker: `lab up --mqtt 127.0.0.1:1883`)."""
+    _condition(device, "battery-low", None, off, lab, json)
 
 
 @app.command()

@@ -47,6 +47,20 @@ def up(
     web: Annotated[
         bool, typer.Option("--web/--no-web", help="Serve the dashboard and API.")
     ] = True,
+    syslog_listen: Annotated[
+        str | None,
+        typer.Option(
+            help="Where devices send syslog, UDP and TCP (default 0.0.0.0:1514, or "
+            "SITEKEEPER_SYSLOG_LISTEN; `off` to turn off; 514 needs privileges)."
+        ),
+    ] = None,
+    trap_listen: Annotated[
+        str | None,
+        typer.Option(
+            help="Where devices send SNMP traps (default 0.0.0.0:1162, or "
+            "SITEKEEPER_TRAP_LISTEN; `off` to turn off; 162 needs privileges)."
+        ),
+    ] = None,
 ) -> None:
     """Run the collector, the state engine and the store until Ctrl-C.
 
@@ -84,6 +98,8 @@ def up(
         options = RuntimeOptions.from_settings(cfg)
         if concurrency:
             options.concurrency = concurrency
+        options.passive.syslog_listen = syslog_listen or options.passive.syslog_listen
+        options.passive.trap_listen = trap_listen or options.passive.trap_listen
 
         def show_changes(report: IngestReport) -> None:
             """Devices changing status, one line each (checks are in `status`)."""
@@ -114,6 +130,8 @@ def up(
                 console.print(
                     "[yellow]no checks yet[/]: apply an inventory with `sitekeeper inventory apply FILE`"
                 )
+            for problem in runtime.passive.stats.problems:
+                console.print(f"[yellow]{escape(problem)}[/]")
             if site:
                 announce(console, site)
             await task

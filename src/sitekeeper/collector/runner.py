@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from sitekeeper.checks.specs_passive import PASSIVE_TYPES
 from sitekeeper.clock import Clock
 from sitekeeper.observation import Observation
 from sitekeeper.probes import PROBES
@@ -21,6 +22,14 @@ async def run_check(
 ) -> Observation:
     started = clock.now()
     probe = PROBES.get(info.spec.type)
+    if info.spec.type in PASSIVE_TYPES:
+        return Observation(
+            check_id=info.id,
+            at=started,
+            ok=None,
+            error=f"a {info.spec.type} check is passive: it is judged from what the device "
+            "sends (see docs/passive.md), not run",
+        )
     if probe is None:
         return Observation(
             check_id=info.id,

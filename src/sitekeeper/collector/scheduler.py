@@ -19,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sitekeeper.checks.specs_passive import PASSIVE_TYPES
 from sitekeeper.clock import Clock
 from sitekeeper.collector.sink import ResultSink
 from sitekeeper.collector.stats import SchedulerStats
@@ -72,7 +73,9 @@ class Scheduler:
         return len(self._entries)
 
     def set_checks(self, checks: dict[int, CheckInfo]) -> None:
-        """Add new checks, update changed ones, drop those no longer present."""
+        """Add new checks, update changed ones, drop those no longer present. Passive checks
+        (heartbeat, syslog, snmp_trap) are judged on arrival, never run: they are left out."""
+        checks = {cid: i for cid, i in checks.items() if i.spec.type not in PASSIVE_TYPES}
         now = self._clock.monotonic()
         for cid in list(self._entries):
             if cid not in checks:

@@ -481,3 +481,41 @@ class OutboxItem(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[float] = mapped_column(Double)
     sent_at: Mapped[float | None] = mapped_column(Double)
+
+
+class HeartbeatToken(Base):
+    """A heartbeat check's ping token and its last ping. The token is made when the inventory
+    is applied and kept for as long as the check exists (re-applies keep it), so the URL in
+    the job's crontab stays valid."""
+
+    __tablename__ = "heartbeats"
+
+    check_id: Mapped[int] = mapped_column(
+        ForeignKey("checks.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[float] = mapped_column(Double)
+    pings: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_ping_at: Mapped[float | None] = mapped_column(Double)
+    last_ping_kind: Mapped[str | None] = mapped_column(String(8))  # success, start, fail
+    last_ping_source: Mapped[str | None] = mapped_column(String(64))
+    last_ping_body: Mapped[str | None] = mapped_column(Text)  # at most BODY_CAP bytes
+
+
+class PassiveEvent(Base):
+    """The latest syslog messages and traps of a device, for its page: a few dozen per
+    device, older ones pruned as new ones arrive (sitekeeper.results.passive)."""
+
+    __tablename__ = "passive_events"
+    __table_args__ = (Index("ix_passive_events_device", "device_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    at: Mapped[float] = mapped_column(Double)
+    kind: Mapped[str] = mapped_column(String(8))  # syslog, trap
+    source: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[int | None] = mapped_column(SmallInteger)  # syslog: 0 emerg ... 7 debug
+    name: Mapped[str | None] = mapped_column(String(128))  # the program, or the trap's name
+    text: Mapped[str] = mapped_column(Text)

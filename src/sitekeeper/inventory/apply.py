@@ -19,6 +19,7 @@ from sitekeeper.inventory.models import Client as ClientModel
 from sitekeeper.inventory.models import Device as DeviceModel
 from sitekeeper.inventory.models import Service as ServiceModel
 from sitekeeper.inventory.validate import ValidInventory
+from sitekeeper.results.passive import ensure_tokens
 
 INVENTORY_VERSION = "inventory_version"
 
@@ -121,6 +122,7 @@ def apply_inventory(
             )
         )
     session.flush()
+    ensure_tokens(session, now)  # each heartbeat check's ping URL, kept across re-applies
     return report
 
 

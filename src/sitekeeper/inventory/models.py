@@ -24,7 +24,22 @@ from pydantic import (
 )
 
 from sitekeeper.checks.duration import Duration
-from sitekeeper.checks.specs import DnsCheck, HttpCheck, IcmpCheck, TcpCheck, TlsCheck
+from sitekeeper.checks.specs import (
+    CHECK_TYPES,
+    DnsCheck,
+    HeartbeatCheck,
+    HttpCheck,
+    IcmpCheck,
+    MqttCheck,
+    PjlinkCheck,
+    RtspCheck,
+    SnmpCheck,
+    SnmpTrapCheck,
+    SonosCheck,
+    SyslogCheck,
+    TcpCheck,
+    TlsCheck,
+)
 from sitekeeper.incidents.schedule import ALWAYS, PresenceField
 from sitekeeper.incidents.windows import MaintenanceWindow
 from sitekeeper.inventory.kinds import DEFAULT_SYSTEM, DeviceKind, System
@@ -79,12 +94,20 @@ CheckEntry = Annotated[
     | Annotated[HttpCheck, Tag("http")]
     | Annotated[DnsCheck, Tag("dns")]
     | Annotated[TlsCheck, Tag("tls")]
+    | Annotated[MqttCheck, Tag("mqtt")]
+    | Annotated[PjlinkCheck, Tag("pjlink")]
+    | Annotated[RtspCheck, Tag("rtsp")]
+    | Annotated[SonosCheck, Tag("sonos")]
+    | Annotated[SnmpCheck, Tag("snmp")]
+    | Annotated[HeartbeatCheck, Tag("heartbeat")]
+    | Annotated[SyslogCheck, Tag("syslog")]
+    | Annotated[SnmpTrapCheck, Tag("snmp_trap")]
     | Annotated[CheckOverride, Tag("override")],
     Discriminator(
         _check_tag,
         custom_error_type="check_type",
         custom_error_message=(
-            "a check needs `type:` (one of icmp, tcp, http, dns, tls), or only `name:` and "
+            "a check needs `type:` (one of " + ", ".join(CHECK_TYPES) + "), or only `name:` and "
             "`enabled: false` to turn a profile check off"
         ),
     ),

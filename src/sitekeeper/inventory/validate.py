@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from sitekeeper.checks.build import ResolvedCheck, build_checks
-from sitekeeper.checks.profiles import PROFILES
+from sitekeeper.checks.profiles import all_profile_check_names
 from sitekeeper.checks.specs import CHECK_TYPES
 from sitekeeper.errors import InventoryError, Problem
 from sitekeeper.inventory.graph import find_cycles
@@ -107,7 +107,7 @@ def _build_all_checks(
         defaults = Defaults.model_validate(data.get("defaults") or {})
     except ValidationError:
         defaults = Defaults()
-    known = sorted({c["name"] for checks in PROFILES.values() for c in checks})
+    known = all_profile_check_names()
     for i, name in enumerate(defaults.disable_checks):
         if name not in known:
             path: Path = ("defaults", "disable_checks", i)

@@ -5,7 +5,8 @@
     await lab.fail("core-switch")
 
 Modules: plan (where devices listen, the inventory served), faults (pure fault spreading),
-services/pages/dns (what devices say), device (listeners), lab (orchestration), control
+services/pages/dns (what devices say), snmp_agent and mibs (what SNMP devices say: a UDP
+agent and the MIB views it answers from), device (listeners), lab (orchestration), control
 (the JSON API on 127.0.0.1:8479) and client (the CLI's side of it).
 """
 

@@ -4,7 +4,10 @@ Down means the listeners are closed, so a connect is *refused* (and DNS over UDP
 reply) - exactly what a prober sees of a dead box - and connections already open are cut.
 Degraded means every reply waits the latency, and a `loss_pct` share of connections (or
 DNS queries) gets no reply at all: the client waits until its own timeout, as it would on
-a lossy link, instead of being told something clean like "connection reset".
+a lossy link, instead of being told something clean like "connection reset". The `snmp`
+port is UDP only: a `lab.snmp_agent.SnmpAgent` answering from the device's MIB view, which
+the device rebuilds at most once a second, and at once when a condition changes. A device
+tagged `mqtt:<dialect>` is up while it is connected to the lab's broker (lab.mqtt_devices).
 """
 
 from __future__ import annotations
@@ -16,27 +19,44 @@ import random
 import socket
 import ssl
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import cast
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, cast
 
 from sitekeeper.errors import LabError
+from sitekeeper.lab import mibs
+from sitekeeper.lab.conditions import History
 from sitekeeper.lab.dns import UdpDns
 from sitekeeper.lab.faults import UP, Effect
+from sitekeeper.lab.mib_core import DeviceState, View
+from sitekeeper.lab.mqtt_devices import MqttDevice, MqttSite
 from sitekeeper.lab.plan import DevicePlan
 from sitekeeper.lab.services import IDLE_S, SERVICES, Conn, Handler
+from sitekeeper.lab.snmp_agent import LAB_COMMUNITY, SnmpAgent
 
 CLOSE_WAIT_S = 1.0
+MIB_CACHE_S = 1.0  # a walk reads one view, not one per request (real agents cache too)
 
 StreamCallback = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
 class Shared:
-    """What every device of one lab shares: the TLS context and the DNS zone."""
+    """What every device of one lab shares: the TLS context and the DNS zone, and for SNMP
+    the site's contact and location, what each device feeds, and where traps go."""
 
     tls: ssl.SSLContext | None
     zone: dict[str, str]
+    contact: str = ""
+    location: str = ""
+    downstream: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    trap_to: tuple[str, int] | None = None
+    community: bytes = LAB_COMMUNITY
+    mqtt: MqttSite | None = None  # the broker the MQTT devices publish to
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
 
 
 class SimDevice:
@@ -47,14 +67,18 @@ class SimDevice:
         self.changed_at = time.time()  # when `effect.state` last changed
         self._up_since = time.monotonic()
         self._servers: list[asyncio.Server] = []
-        self._udp: list[UdpDns] = []
+        self._udp: list[_Closable] = []
+        self._agent: SnmpAgent | None = None
+        self._mqtt: MqttDevice | None = None
+        self._view: tuple[float, int, View] | None = None  # (built at, history version, view)
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
         self.conditions: set[str] = set()  # inside faults: "on-battery", "port-down:7", ...
+        self.history = History()  # when each condition came on and went off
 
     @property
     def listening(self) -> bool:
-        return bool(self._servers or self._udp)
+        return bool(self._servers or self._udp or self._mqtt)
 
     def set_effect(self, effect: Effect) -> None:
         if effect.state != self.effect.state:
@@ -75,6 +99,9 @@ class SimDevice:
         try:
             for service, port in self.plan.ports.items():
                 what = f"{self.plan.id} {service}"
+                if service == "snmp":
+                    await self._open_snmp(loop, port, what)
+                    continue
                 sock = bind(self.plan.address, port, socket.SOCK_STREAM, what)
                 callback = self._handler(SERVICES[service])
                 if service == "https":
@@ -87,15 +114,85 @@ class SimDevice:
                     protocol = UdpDns(self._shared.zone, self.latency_s, self.drops)
                     await loop.create_datagram_endpoint(_same(protocol), sock=udp_sock)
                     self._udp.append(protocol)
+            if self._shared.mqtt is not None:
+                conditions = lambda: frozenset(self.conditions)  # noqa: E731
+                self._mqtt = await self._shared.mqtt.start_device(self.plan, conditions)
         except BaseException:
             await self.close()
             raise
         self._up_since = time.monotonic()
+        self.history.reboot(self._up_since)  # a device that comes back has rebooted
+        self._view = None
+
+    async def _open_snmp(self, loop: asyncio.AbstractEventLoop, port: int, what: str) -> None:
+        sock = bind(self.plan.address, port, socket.SOCK_DGRAM, f"{what} (udp)")
+        agent = SnmpAgent(self.mib_view, self.latency_s, self.drops, self._shared.community)
+        await loop.create_datagram_endpoint(lambda: agent, sock=sock)
+        self._udp.append(agent)
+        self._agent = agent
+
+    # -- SNMP --------------------------------------------------------------------------
+
+    def mib_state(self) -> DeviceState:
+        now = time.monotonic()
+        return DeviceState(
+            uptime_s=now - self._up_since,
+            conditions=self.history.seen(now),
+            downstream=self._shared.downstream.get(self.plan.id, ()),
+            contact=self._shared.contact,
+            location=self._shared.location,
+        )
+
+    def mib_view(self) -> View:
+        """The device's MIB now; rebuilt at most every MIB_CACHE_S, and at once when a
+        condition changes."""
+        now = time.monotonic()
+        cached = self._view
+        if (
+            cached is not None
+            and now - cached[0] < MIB_CACHE_S
+            and cached[1] == self.history.version
+        ):
+            return cached[2]
+        view = mibs.view(self.plan, self.mib_state())
+        self._view = (now, self.history.version, view)
+        return view
+
+    def set_condition(self, key: str, on: bool) -> None:
+        """Turn a condition on or off; an SNMP device says so with a trap."""
+        if on:
+            self.conditions.add(key)
+        else:
+            self.conditions.discard(key)
+        if self.history.set(key, on, time.monotonic()):
+            self._trap(key, on)
+            if self._mqtt is not None:
+                self._mqtt.poke()
+
+    def clear_conditions(self) -> None:
+        self.conditions.clear()
+        for key in self.history.clear(time.monotonic()):
+            self._trap(key, False)
+        if self._mqtt is not None:
+            self._mqtt.poke()
+
+    def _trap(self, key: str, on: bool) -> None:
+        to = self._shared.trap_to
+        if self._agent is None or to is None or not self.listening:
+            return  # a device that is down sends nothing
+        state = self.mib_state()
+        note = mibs.notification(self.plan, state, key, on)
+        if note is not None:
+            self._agent.send_trap(to, state.ticks(state.uptime_s), *note)
 
     async def close(self) -> None:
         """Stop listening and cut every open connection."""
         servers, self._servers = self._servers, []
         udp, self._udp = self._udp, []
+        mqtt, self._mqtt = self._mqtt, None
+        self._agent = None
+        if mqtt is not None:
+            await mqtt.stop()
         for server in servers:
             server.close()
         for protocol in udp:

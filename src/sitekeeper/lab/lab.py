@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import ipaddress
 import logging
+import os
 import socket
 import tempfile
 import time
@@ -30,6 +32,7 @@ from sitekeeper.lab import conditions, faults
 from sitekeeper.lab.certs import server_context
 from sitekeeper.lab.control import ControlServer
 from sitekeeper.lab.device import Shared, SimDevice
+from sitekeeper.lab.mqtt_devices import MQTT_ENV, MqttSite, new_place, parse_broker
 from sitekeeper.lab.plan import (
     DEFAULT_FALLBACK_BASE_PORT,
     DEFAULT_NETWORK,
@@ -41,6 +44,7 @@ from sitekeeper.lab.plan import (
 
 DEFAULT_CONTROL_PORT = 8479
 DEFAULT_CONTROL_HOST = "127.0.0.1"
+TRAP_TO_ENV = "SITEKEEPER_LAB_TRAP_TO"  # host:port where the devices send SNMP traps
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +52,11 @@ log = logging.getLogger(__name__)
 class Lab:
     """The simulated site. `fallback=None` detects whether this OS can listen on
     127.x.y.z beyond 127.0.0.1; True forces the single-address layout, False forbids it.
-    `control_port=None` runs no control API (in-process use); 0 picks a free port."""
+    `control_port=None` runs no control API (in-process use); 0 picks a free port.
+    `trap_to="127.0.0.1:1162"` (or $SITEKEEPER_LAB_TRAP_TO) makes the SNMP devices send a
+    v2c trap there when a condition changes (loopback only).
+    `mqtt_broker="127.0.0.1:1883"` (or $SITEKEEPER_LAB_MQTT; "" for none) adds the devices
+    that publish to a broker (lab.mqtt_devices); without one they are left out."""
 
     def __init__(
         self,
@@ -59,6 +67,8 @@ class Lab:
         fallback: bool | None = None,
         fallback_base_port: int = DEFAULT_FALLBACK_BASE_PORT,
         site_text: str | None = None,
+        trap_to: str | None = None,
+        mqtt_broker: str | None = None,
     ) -> None:
         self._control_port = control_port
         self._control_host = control_host
@@ -66,6 +76,13 @@ class Lab:
         self._fallback = fallback
         self._fallback_base_port = fallback_base_port
         self._site_text = site_text
+        self._trap_to = parse_trap_to(
+            trap_to if trap_to is not None else os.environ.get(TRAP_TO_ENV)
+        )
+        self._broker = parse_broker(
+            mqtt_broker if mqtt_broker is not None else os.environ.get(MQTT_ENV)
+        )
+        self._mqtt: MqttSite | None = None
         self._plan: SitePlan | None = None
         self._devices: dict[str, SimDevice] = {}
         self._faults: dict[str, faults.Fault] = {}
@@ -87,12 +104,16 @@ class Lab:
         self._stopping = False
         began = time.perf_counter()
         text = self._site_text if self._site_text is not None else packaged_site_text()
-        plan = plan_site(text, network=self._network)
+        place = new_place(self._broker) if self._broker is not None else None
+        self._mqtt = MqttSite(place) if place is not None else None
+        plan = plan_site(text, network=self._network, mqtt=place)
         fallback = self._fallback
         if fallback is None:
             fallback = not can_listen_on(_alias_address(plan))
         if fallback:
-            plan = plan_site(text, fallback=True, fallback_base_port=self._fallback_base_port)
+            plan = plan_site(
+                text, fallback=True, fallback_base_port=self._fallback_base_port, mqtt=place
+            )
         self._tmp = tempfile.TemporaryDirectory(prefix="sitekeeper-lab-")
         try:
             await self._start(plan, Path(self._tmp.name))
@@ -105,7 +126,19 @@ class Lab:
     async def _start(self, plan: SitePlan, tmp: Path) -> None:
         addresses = {d.address for d in plan.devices} | {FALLBACK_HOST}
         needs_tls = any("https" in d.ports for d in plan.devices)
-        shared = Shared(server_context(addresses, tmp) if needs_tls else None, plan.zone)
+        downstream = {
+            d.id: tuple((c.id, c.name) for c in plan.devices if d.id in c.depends_on)
+            for d in plan.devices
+        }
+        shared = Shared(
+            server_context(addresses, tmp) if needs_tls else None,
+            plan.zone,
+            contact=plan.contact,
+            location=plan.location,
+            downstream=downstream,
+            trap_to=self._trap_to,
+            mqtt=self._mqtt,
+        )
         self._plan = plan
         self._devices = {d.id: SimDevice(d, shared) for d in plan.devices}
         results = await asyncio.gather(
@@ -135,6 +168,9 @@ class Lab:
             self._stopping = True
             await asyncio.gather(*(d.close() for d in self._devices.values()))
             self._devices.clear()
+        if self._mqtt is not None:
+            await self._mqtt.clear()
+            self._mqtt = None
         self._plan = None
         if self._tmp is not None:
             self._tmp.cleanup()
@@ -173,6 +209,11 @@ class Lab:
     def device_ids(self) -> tuple[str, ...]:
         return tuple(d.id for d in self.plan.devices)
 
+    @property
+    def mqtt(self) -> MqttSite | None:
+        """Where the MQTT devices publish (broker and topic prefix); None without a broker."""
+        return self._mqtt
+
     def inventory_text(self) -> str:
         """The inventory YAML describing the devices as they are served right now."""
         return self.plan.inventory_text
@@ -200,7 +241,7 @@ class Lab:
 
     async def recover(self, device_id: str) -> dict[str, Any]:
         """Clear the device's own fault and conditions (it stays down if a parent is down)."""
-        self._device(device_id).conditions.clear()
+        self._device(device_id).clear_conditions()
         return await self._set(device_id, None)
 
     def set_condition(
@@ -209,11 +250,7 @@ class Lab:
         """A fault inside a device that still answers (see lab.conditions)."""
         device = self._device(device_id)
         conditions.check(name, device.plan.kind, device_id, port)
-        k = conditions.key(name, port)
-        if on:
-            device.conditions.add(k)
-        else:
-            device.conditions.discard(k)
+        device.set_condition(conditions.key(name, port), on)
         return self.device_status(device_id)
 
     async def recover_all(self) -> dict[str, Any]:
@@ -302,6 +339,7 @@ class Lab:
             "kind": device.plan.kind.value,
             "address": device.plan.address,
             "ports": dict(device.plan.ports),
+            "mqtt": device.plan.mqtt_dialect,  # the dialect it publishes in, on the broker
             "depends_on": list(device.plan.depends_on),
             "fault": fault.as_dict() if fault is not None else None,
             "state": effect.state,
@@ -324,6 +362,11 @@ class Lab:
             "control_url": self.control_url,
             "inventory_path": str(self._inventory_path) if self._inventory_path else None,
             "started_at": self.started_at.isoformat() if self.started_at else None,
+            "mqtt": (
+                {"broker": self._mqtt.where, "prefix": self._mqtt.place.prefix}
+                if self._mqtt is not None
+                else None
+            ),
             "counts": counts,
             "devices": devices,
         }
@@ -344,6 +387,7 @@ async def run_lab(
     network: str = DEFAULT_NETWORK,
     fallback: bool | None = None,
     fallback_base_port: int = DEFAULT_FALLBACK_BASE_PORT,
+    mqtt_broker: str | None = None,
 ) -> None:
     """Run the lab until `stop_event` is set (or the task is cancelled, e.g. by Ctrl-C in
     `asyncio.run`). `on_ready(lab)` is called once everything listens."""
@@ -353,6 +397,7 @@ async def run_lab(
         network=network,
         fallback=fallback,
         fallback_base_port=fallback_base_port,
+        mqtt_broker=mqtt_broker,
     )
     await lab.start()
     try:
@@ -361,6 +406,25 @@ async def run_lab(
         await (stop_event or asyncio.Event()).wait()
     finally:
         await lab.stop()
+
+
+def parse_trap_to(text: str | None) -> tuple[str, int] | None:
+    """`127.0.0.1:1162` -> ("127.0.0.1", 1162); the lab sends traps only on loopback."""
+    if not text:
+        return None
+    host, sep, port = text.strip().rpartition(":")
+    host = "127.0.0.1" if host == "localhost" else host
+    try:
+        address = ipaddress.IPv4Address(host)
+        number = int(port)
+    except ValueError:
+        address, number = None, 0
+    if not sep or address is None or not address.is_loopback or not 1 <= number <= 65535:
+        raise LabError(
+            f"trap destination {text!r} must be a loopback IPv4 host:port, e.g. 127.0.0.1:1162 "
+            f"(the lab is on loopback; set it with trap_to= or ${TRAP_TO_ENV})"
+        )
+    return str(address), number
 
 
 def can_listen_on(address: str) -> bool:

@@ -64,6 +64,8 @@ def respond(
     if path == "/api/status":
         body = json.dumps(status_document(device, uptime_s, conditions)).encode()
         return Response(200, body, content_type="application/json")
+    if path == SONOS_DESCRIPTION and (device.vendor or "").lower() == "sonos":
+        return Response(200, sonos_description(device), content_type="text/xml")
     if path == "/login" or (path == "/" and device.kind in _SIGN_IN_AT_ROOT):
         return Response(200, _page(device, "Sign in", login=True))
     if path != "/":
@@ -74,6 +76,31 @@ def respond(
     if device.kind in _LOGIN_FIRST:
         return Response(302, b"", headers={"Location": "/login"})
     return Response(200, _page(device, KIND_LABELS[device.kind]))
+
+
+SONOS_DESCRIPTION = "/xml/device_description.xml"
+
+
+def sonos_description(device: DevicePlan) -> bytes:
+    """A Sonos player's UPnP device description (port 1400), as the real players word it."""
+    model, _, number = (device.model or "Sonos").partition(" (")
+    number = number.rstrip(")") or "S1"
+    room = html.escape(device.name.split(" - ", 1)[-1].title())
+    return (
+        '<?xml version="1.0" encoding="utf-8" ?>\n'
+        '<root xmlns="urn:schemas-upnp-org:device-1-0">\n'
+        "<specVersion><major>1</major><minor>0</minor></specVersion>\n<device>\n"
+        "<deviceType>urn:schemas-upnp-org:device:ZonePlayer:1</deviceType>\n"
+        f"<friendlyName>{html.escape(device.address)} - Sonos {html.escape(model)}</friendlyName>\n"
+        "<manufacturer>Sonos, Inc.</manufacturer>\n"
+        f"<modelNumber>{html.escape(number)}</modelNumber>\n"
+        f"<modelName>Sonos {html.escape(model)}</modelName>\n"
+        f"<softwareVersion>{html.escape(device.firmware or '')}</softwareVersion>\n"
+        f"<displayVersion>{html.escape(device.firmware or '')}</displayVersion>\n"
+        f"<roomName>{room}</roomName>\n"
+        "<zoneType>11</zoneType>\n"
+        "</device>\n</root>\n"
+    ).encode()
 
 
 def status_document(

@@ -5,7 +5,9 @@ it: to another /24 in 127.0.0.0/8 (tests use 127.78.x.0/24 so they never meet a 
 demo), or - where the OS only answers on 127.0.0.1, as macOS does by default - to
 127.0.0.1 with a distinct port per service (`base + index*10 + offset`). Whatever the lab
 serves, `SitePlan.inventory_text` describes it, so monitoring the lab means monitoring what
-is really there. Pure: no sockets here.
+is really there. Devices tagged `mqtt:<dialect>` live on an MQTT broker instead of ports
+(lab.mqtt_devices): given a broker, their checks get its address and the lab's own topic
+prefix; without one they are left out. Pure: no sockets here.
 """
 
 from __future__ import annotations
@@ -44,9 +46,23 @@ SERVICE_OFFSETS: dict[str, int] = {
     "smb": 5,
     "ipp": 6,
     "control": 7,
+    "snmp": 8,  # UDP only (lab.snmp_agent)
+    "sonos": 9,  # a Sonos player's description (HTTP, port 1400 on a real one)
 }
 
 Mode = Literal["addresses", "fallback"]
+
+MQTT_TAG = "mqtt:"  # `mqtt:shelly`: the device publishes to a broker in that dialect
+MQTT_PREFIX_PLACEHOLDER = "{mqtt_prefix}"  # in the site's mqtt check topics
+
+
+@dataclass(frozen=True, slots=True)
+class MqttPlace:
+    """Where the lab's MQTT devices publish: a broker, and the topic prefix of this lab."""
+
+    host: str
+    port: int
+    prefix: str  # e.g. sitekeeper-lab/3f9a61c2: parallel labs never share a topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +78,12 @@ class DevicePlan:
     address: str
     ports: dict[str, int]
     depends_on: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+
+    @property
+    def mqtt_dialect(self) -> str | None:
+        """`shelly` for a device tagged `mqtt:shelly`; None for a device with ports."""
+        return mqtt_dialect(self.tags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +95,8 @@ class SitePlan:
     order: tuple[str, ...]  # parents before children
     inventory_text: str
     zone: dict[str, str] = field(default_factory=dict)  # DNS name -> address
+    contact: str = ""  # the client's contact (SNMP sysContact)
+    location: str = ""  # the site's name and address (SNMP sysLocation)
 
     def device(self, device_id: str) -> DevicePlan:
         for d in self.devices:
@@ -97,8 +121,10 @@ def plan_site(
     network: str = DEFAULT_NETWORK,
     fallback: bool = False,
     fallback_base_port: int = DEFAULT_FALLBACK_BASE_PORT,
+    mqtt: MqttPlace | None = None,
 ) -> SitePlan:
-    """Place every device of the lab inventory `text`; raise LabError if it cannot be."""
+    """Place every device of the lab inventory `text`; raise LabError if it cannot be.
+    Without `mqtt` the devices that publish to a broker are left out."""
     raw = yaml.load(text, Loader=_Loader)
     try:
         client = raw["clients"][0]
@@ -106,6 +132,8 @@ def plan_site(
         devices: list[dict[str, Any]] = site["devices"]
     except (TypeError, KeyError, IndexError) as err:
         raise LabError("the lab inventory needs clients[0].sites[0].devices") from err
+    left_out = _place_mqtt(site, mqtt)
+    devices = site["devices"]
     net = _loopback_network(network)
     last_port = fallback_base_port + len(devices) * PORTS_PER_DEVICE
     if fallback and not (fallback_base_port > 1024 and last_port <= 65535):
@@ -130,7 +158,12 @@ def plan_site(
     plans = tuple(_device_plan(d) for d in devices)
     order = _order(plans)
     changed = fallback or net != ipaddress.ip_network(DEFAULT_NETWORK)
-    inventory_text = _rewritten(raw, fallback, str(net)) if changed else text
+    reasons = [_moved_reason(fallback, str(net))] if changed else []
+    if mqtt is not None:
+        reasons.append(f"the MQTT devices publish to {mqtt.host}:{mqtt.port} under {mqtt.prefix}/")
+    elif left_out:
+        reasons.append(f"no MQTT broker was given, so {', '.join(left_out)} are left out")
+    inventory_text = _rewritten(raw, reasons) if reasons else text
     zone = {f"{d.id}.lab.example.": d.address for d in plans}
     gateway = next((d.address for d in plans if d.kind == DeviceKind.ROUTER), plans[0].address)
     zone["lab.example."] = gateway
@@ -142,6 +175,8 @@ def plan_site(
         order=order,
         inventory_text=inventory_text,
         zone=zone,
+        contact=str(client.get("contact") or ""),
+        location=", ".join(str(site[k]) for k in ("name", "address") if site.get(k)),
     )
 
 
@@ -197,6 +232,7 @@ def _device_plan(d: dict[str, Any]) -> DevicePlan:
         address=str(d["address"]),
         ports={str(k): int(v) for k, v in (d.get("ports") or {}).items()},
         depends_on=tuple(str(p) for p in d.get("depends_on") or ()),
+        tags=tuple(str(t) for t in d.get("tags") or ()),
     )
 
 
@@ -229,11 +265,44 @@ def _order(plans: tuple[DevicePlan, ...]) -> tuple[str, ...]:
     return tuple(order)
 
 
-def _rewritten(raw: dict[str, Any], fallback: bool, network: str) -> str:
-    why = (
-        "this system only answers on 127.0.0.1, so every device listens there on its own ports"
-        if fallback
-        else f"the devices were moved to {network}"
-    )
-    header = f"# The sitekeeper lab inventory, as served: {why}.\n"
+def mqtt_dialect(tags: tuple[str, ...]) -> str | None:
+    return next((t.removeprefix(MQTT_TAG) for t in tags if t.startswith(MQTT_TAG)), None)
+
+
+def _place_mqtt(site: dict[str, Any], mqtt: MqttPlace | None) -> list[str]:
+    """Point the MQTT devices' mqtt checks at the broker and this lab's prefix, or (without
+    a broker) leave those devices out, and out of the services; the ids left out."""
+    devices: list[dict[str, Any]] = site["devices"]
+    on_broker = [d for d in devices if mqtt_dialect(tuple(d.get("tags") or ())) is not None]
+    if mqtt is None:
+        gone = {str(d["id"]) for d in on_broker}
+        site["devices"] = [d for d in devices if str(d["id"]) not in gone]
+        services = []
+        for service in site.get("services") or []:
+            needs = [n for n in service.get("needs") or [] if n not in gone]
+            if needs:
+                services.append({**service, "needs": needs})
+        if "services" in site:
+            site["services"] = services
+        return sorted(gone)
+    for dev in on_broker:
+        for check in dev.get("checks") or []:
+            if check.get("type") == "mqtt":
+                topic = str(check.get("topic", ""))
+                check["topic"] = topic.replace(MQTT_PREFIX_PLACEHOLDER, mqtt.prefix)
+                check["broker"] = mqtt.host
+                check["port"] = mqtt.port
+    return []
+
+
+def _moved_reason(fallback: bool, network: str) -> str:
+    if fallback:
+        return (
+            "this system only answers on 127.0.0.1, so every device listens there on its own ports"
+        )
+    return f"the devices were moved to {network}"
+
+
+def _rewritten(raw: dict[str, Any], reasons: list[str]) -> str:
+    header = f"# The sitekeeper lab inventory, as served: {'; '.join(reasons)}.\n"
     return header + yaml.dump(raw, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

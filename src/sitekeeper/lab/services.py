@@ -224,4 +224,5 @@ SERVICES: dict[str, Handler] = {
     "smb": silent,
     "ipp": http,  # IPP rides on HTTP; a GET shows the printer's page
     "control": console,
+    "sonos": http,  # a Sonos player's description on port 1400
 }

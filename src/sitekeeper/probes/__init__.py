@@ -1,12 +1,12 @@
 """Probes: one module per protocol, one signature (see `base`), one registry.
 
-Adding a probe: a spec class in `sitekeeper.checks.specs`, a module here with
+Adding a probe: a spec class in `sitekeeper.checks` (joined in `specs.CheckSpec`), a module here with
 `async def probe(target, spec, ctx) -> Observation`, and one line in PROBES.
 """
 
 from __future__ import annotations
 
-from sitekeeper.probes import dns, http, icmp, tcp, tls
+from sitekeeper.probes import dns, http, icmp, mqtt, pjlink, rtsp, snmp, sonos, tcp, tls
 from sitekeeper.probes.base import ProbeContext, ProbeFn, Target
 
 PROBES: dict[str, ProbeFn] = {
@@ -15,6 +15,11 @@ PROBES: dict[str, ProbeFn] = {
     "http": http.probe,
     "dns": dns.probe,
     "tls": tls.probe,
+    "mqtt": mqtt.probe,
+    "pjlink": pjlink.probe,
+    "rtsp": rtsp.probe,
+    "sonos": sonos.probe,
+    "snmp": snmp.probe,
 }
 
 __all__ = ["PROBES", "ProbeContext", "ProbeFn", "Target"]

@@ -71,6 +71,7 @@ def load_catalog(
     device_checks: dict[int, list[int]] = {}
     device_client: dict[int, int] = {}
     for check, device, client_key in session.execute(stmt):
+        spec = SPEC_ADAPTER.validate_python(check.spec)
         checks[check.id] = CheckInfo(
             id=check.id,
             client_id=check.client_id,
@@ -80,8 +81,8 @@ def load_catalog(
             name=check.name,
             address=device.address,
             port=check.port,
-            spec=SPEC_ADAPTER.validate_python(check.spec),
-            credentials=(credentials or {}).get(device.credentials_ref or ""),
+            spec=spec,
+            credentials=(credentials or {}).get(spec.credentials or device.credentials_ref or ""),
         )
         device_checks.setdefault(device.id, []).append(check.id)
         device_client[device.id] = device.client_id

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
+from sitekeeper.checks.specs_passive import PASSIVE_TYPES
 from sitekeeper.db import models as m
 from sitekeeper.db.upsert import upsert
 from sitekeeper.observation import Observation
@@ -251,11 +252,12 @@ class Ingestor:
         rows: list[dict[str, object]] = []
         flips: list[Flip] = []
         for device_id in sorted(touched):
-            named = [
-                (catalog.checks[c].name, states.get(c))
-                for c in catalog.device_checks.get(device_id, [])
-            ]
-            status, reason = device_status(named)
+            ids = catalog.device_checks.get(device_id, [])
+            named = [(catalog.checks[c].name, states.get(c)) for c in ids]
+            passive = {
+                catalog.checks[c].name for c in ids if catalog.checks[c].spec.type in PASSIVE_TYPES
+            }
+            status, reason = device_status(named, passive)
             known = devices.get(device_id)
             before = known[0] if known else None
             if known is not None and known[0] == status and known[1] == reason:

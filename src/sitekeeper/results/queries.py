@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from sitekeeper.checks.duration import parse_duration
+from sitekeeper.checks.specs_passive import PASSIVE_TYPES
 from sitekeeper.db import models as m
 from sitekeeper.state.model import CHECK_SEVERITY, DEVICE_SEVERITY, CheckStatus, DeviceStatus
 
@@ -75,7 +77,10 @@ class DeviceView:
 
 def stale_after(spec: dict[str, Any]) -> float:
     """How long without a result before a check's data is stale: two intervals, its timeout,
-    and some slack for a busy collector."""
+    and some slack for a busy collector. Passive checks never go stale: they report only when
+    something arrives, and a heartbeat's silence is judged by the hub itself."""
+    if spec.get("type") in PASSIVE_TYPES:
+        return math.inf
     interval = parse_duration(spec.get("interval", 60.0))
     return 2 * interval + parse_duration(spec.get("timeout", 10.0)) + 30.0
 

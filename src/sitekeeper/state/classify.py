@@ -11,12 +11,29 @@ rule the engine uses (retry quickly while soft, back to the normal interval once
 
 from __future__ import annotations
 
-from sitekeeper.checks.specs import BaseCheck, HttpCheck, Threshold, TlsCheck
+import re
+
+from sitekeeper.checks.snmp.thresholds import implicit_thresholds as snmp_thresholds
+from sitekeeper.checks.specs import (
+    BaseCheck,
+    HttpCheck,
+    PjlinkCheck,
+    SnmpCheck,
+    Threshold,
+    TlsCheck,
+)
+from sitekeeper.checks.specs_passive import PassiveCheck
 from sitekeeper.observation import Observation
+from sitekeeper.protocols.pjlink import ERROR_FIELDS
 from sitekeeper.state.model import CHECK_SEVERITY, CheckStatus
 
 # Observation fields a threshold may name besides `values` (latency is measured by every probe).
 _FIELDS = ("latency_ms",)
+# A probe lists in details[NOT_MEASURED] the values it could not give this run by design (a
+# rate needs a previous sample): a threshold on one of them is not judged this time.
+NOT_MEASURED = "not_measured"
+# `say: "ports down: {ports_down_list}"` names other values of the same observation
+_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
 
 
 def thresholds_for(spec: BaseCheck) -> tuple[Threshold, ...]:
@@ -35,11 +52,40 @@ def thresholds_for(spec: BaseCheck) -> tuple[Threshold, ...]:
         implicit.append(
             Threshold(value="days_to_expiry", warn_below=spec.warn_days, crit_below=spec.crit_days)
         )
+    if isinstance(spec, PjlinkCheck):
+        implicit.extend(_pjlink(spec))
+    if isinstance(spec, SnmpCheck):
+        implicit.extend(snmp_thresholds(spec))
     return (*implicit, *spec.thresholds)
+
+
+_PJLINK_WORDS = {"temp": "temperature"}
+
+
+def _pjlink(spec: PjlinkCheck) -> list[Threshold]:
+    """ERST says 0 ok, 1 warning, 2 error per part; lamp hours against the spec's bounds."""
+    out = []
+    if spec.judge_errors:
+        for part in ERROR_FIELDS:
+            word = _PJLINK_WORDS.get(part, part)
+            out.append(Threshold(value=f"error_{part}", crit_above=1, say=f"{word} error"))
+            out.append(Threshold(value=f"error_{part}", warn_above=0, say=f"{word} warning"))
+    if spec.lamp_hours_warn is not None or spec.lamp_hours_crit is not None:
+        out.append(
+            Threshold(
+                value="lamp_hours",
+                warn_above=spec.lamp_hours_warn,
+                crit_above=spec.lamp_hours_crit,
+                say="lamp hours past the replacement point",
+            )
+        )
+    return out
 
 
 def classify(obs: Observation, spec: BaseCheck) -> tuple[CheckStatus, str]:
     """Status and reason for one probe run."""
+    if isinstance(spec, PassiveCheck):  # judged on arrival (sitekeeper.state.passive)
+        return spec.verdict(obs)
     if obs.ok is None:
         return CheckStatus.UNKNOWN, obs.error or "the probe could not tell"
     if obs.ok is False:
@@ -61,6 +107,8 @@ def next_delay(spec: BaseCheck, status: CheckStatus, consecutive_non_ok: int) ->
 def _judge(obs: Observation, t: Threshold) -> tuple[CheckStatus, str]:
     value = _number(obs, t.value)
     if isinstance(value, str):
+        if t.value in str(obs.details.get(NOT_MEASURED, "")).split(","):
+            return CheckStatus.OK, ""
         return CheckStatus.UNKNOWN, value
     for status, bound, op in (
         (CheckStatus.CRIT, t.crit_above, ">"),
@@ -69,8 +117,26 @@ def _judge(obs: Observation, t: Threshold) -> tuple[CheckStatus, str]:
         (CheckStatus.WARN, t.warn_below, "<"),
     ):
         if bound is not None and (value > bound if op == ">" else value < bound):
+            if t.say is not None:
+                return status, _say(obs, t, value)
             return status, f"{t.value} {value!r} {op} {bound:g} ({status.value.lower()})"
     return CheckStatus.OK, ""
+
+
+def _say(obs: Observation, t: Threshold, value: float) -> str:
+    """The threshold's own words; values it names in braces are filled in (then the words
+    say it all), otherwise the value follows in parentheses."""
+    assert t.say is not None
+    if _PLACEHOLDER.search(t.say) is None:
+        return f"{t.say} ({t.value} {value:g})"
+
+    def fill(match: re.Match[str]) -> str:
+        found = obs.values.get(match.group(1))
+        if found is None:
+            return match.group(0)
+        return f"{found:g}" if isinstance(found, float) else str(found)
+
+    return _PLACEHOLDER.sub(fill, t.say)
 
 
 def _number(obs: Observation, name: str) -> float | str:

@@ -19,15 +19,29 @@ are overlays the incidents pipeline applies later, so pass the previous raw stat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sitekeeper.state.model import CHECK_SEVERITY, CheckState, CheckStatus, DeviceStatus, Flip
 
 NamedCheck = tuple[str, CheckState | None]
 
 
-def device_status(checks: Sequence[NamedCheck]) -> tuple[DeviceStatus, str]:
-    """Status and reason for a device, from (check name, state or None) pairs."""
+def device_status(
+    checks: Sequence[NamedCheck], passive: Collection[str] = ()
+) -> tuple[DeviceStatus, str]:
+    """Status and reason for a device, from (check name, state or None) pairs.
+
+    `passive` names checks that speak only when something arrives (heartbeats, syslog,
+    traps): their silence says nothing about whether the device answers, so while they are
+    OK they are left out — a device whose polled checks all fail is DOWN even though no trap
+    came. A device with only passive checks is judged by them.
+    """
+    if passive and any(name not in passive for name, _ in checks):
+        checks = [
+            (name, s)
+            for name, s in checks
+            if name not in passive or (s is not None and s.hard_status is not CheckStatus.OK)
+        ]
     # A check that has never been hard (no recorded state) has only an assumed OK: it counts
     # as waiting, so a device whose first results fail is not shown UP meanwhile.
     seen = [(name, s) for name, s in checks if s is not None and s.history]
@@ -59,10 +73,14 @@ def device_status(checks: Sequence[NamedCheck]) -> tuple[DeviceStatus, str]:
 
 
 def evaluate_device(
-    prev: DeviceStatus | None, checks: Sequence[NamedCheck], now: float, device_id: int
+    prev: DeviceStatus | None,
+    checks: Sequence[NamedCheck],
+    now: float,
+    device_id: int,
+    passive: Collection[str] = (),
 ) -> tuple[DeviceStatus, Flip | None]:
     """The device's new raw status, and a hard Flip when it changed."""
-    status, reason = device_status(checks)
+    status, reason = device_status(checks, passive)
     old = prev if prev is not None else DeviceStatus.UNKNOWN
     if status is old:
         return status, None

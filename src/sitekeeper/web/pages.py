@@ -13,6 +13,7 @@ from sitekeeper.api.scope import Scope
 from sitekeeper.cli.render import STALE_AFTER_S
 from sitekeeper.db import models as m
 from sitekeeper.errors import NotFound
+from sitekeeper.results.passive import ping_paths, recent_events
 from sitekeeper.results.queries import DeviceView, device_views, recent_flips
 from sitekeeper.web import views as v
 from sitekeeper.web.render import render
@@ -142,6 +143,8 @@ def _device(scope: PageScope, raw_id: str, now: float) -> dict[str, Any]:
         "checks": checks,
         "parents": {row[0]: row[1] for row in scope.session.execute(parents)},
         "flips": v.device_flips(scope, device, {c.id: c.name for c in checks.values()}),
+        "pings": {checks[i].name: p for i, p in ping_paths(scope.session, checks).items()},
+        "events": recent_events(scope.session, device.id),
         "live_url": f"/live/devices/{device.id}",
         **_freshness([view], now),
     }

@@ -3,7 +3,7 @@ and how it is judged)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from sitekeeper.api.deps import ClockDep, ScopeDep
 from sitekeeper.api.routes._common import FilterId, Id, PageDep
@@ -12,6 +12,7 @@ from sitekeeper.api.schemas import CheckDetail, CheckPublic, Page, ThresholdPubl
 from sitekeeper.checks.build import SPEC_ADAPTER
 from sitekeeper.db import models as m
 from sitekeeper.errors import NotFound
+from sitekeeper.results.passive import ping_paths
 from sitekeeper.results.queries import CheckView, DeviceView
 from sitekeeper.state.classify import thresholds_for
 from sitekeeper.state.model import CheckStatus
@@ -41,7 +42,7 @@ def list_checks(
 
 
 @router.get("/checks/{check_id}", response_model=CheckDetail, summary="One check")
-def get_check(check_id: Id, scope: ScopeDep, clock: ClockDep) -> CheckDetail:
+def get_check(check_id: Id, request: Request, scope: ScopeDep, clock: ClockDep) -> CheckDetail:
     check = scope.check(check_id)
     views = visible_views(scope, clock.now(), DeviceFilter(device_id=check.device_id))
     found = [(v, c) for v in views for c in v.checks if c.id == check.id]
@@ -51,10 +52,12 @@ def get_check(check_id: Id, scope: ScopeDep, clock: ClockDep) -> CheckDetail:
     rows = Rows.for_views(scope, [view])
     spec = SPEC_ADAPTER.validate_python(check.spec)
     state = scope.session.get(m.CheckState, check.id)
+    path = ping_paths(scope.session, [check.id]).get(check.id)  # heartbeat checks only
     return CheckDetail(
         **check_public(view, cview, rows).model_dump(),
         timeout=spec.timeout,
         retry_interval=spec.effective_retry_interval,
         thresholds=[ThresholdPublic.model_validate(t) for t in thresholds_for(spec)],
         recent=state.history if state else "",
+        ping_url=f"{str(request.base_url).rstrip('/')}{path}" if path else None,
     )
