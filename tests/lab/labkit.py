@@ -205,7 +205,7 @@ async def run_check(address: str, spec: CheckSpec, port: int | None) -> None:
     elif isinstance(spec, TlsCheck):
         days = await tls_days_left(address, port)
         assert days > spec.warn_days, f"certificate expires in {days:.0f} days"
-    elif spec.type in ("pjlink", "rtsp", "sonos", "mqtt", "snmp"):
+    elif spec.type in ("pjlink", "rtsp", "sonos", "mqtt", "snmp", "onvif"):
         # device protocols: the product's own probe and judgement, against the lab device
         await _probe_judged_ok(address, spec, port)
     else:

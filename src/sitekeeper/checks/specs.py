@@ -13,7 +13,13 @@ from pydantic import Field, field_validator, model_validator
 
 from sitekeeper.checks.base import DEFAULT_PORTS, BaseCheck, Threshold, check_regex
 from sitekeeper.checks.duration import Duration
-from sitekeeper.checks.specs_devices import MqttCheck, PjlinkCheck, RtspCheck, SonosCheck
+from sitekeeper.checks.specs_devices import (
+    MqttCheck,
+    OnvifCheck,
+    PjlinkCheck,
+    RtspCheck,
+    SonosCheck,
+)
 from sitekeeper.checks.specs_passive import HeartbeatCheck, SnmpTrapCheck, SyslogCheck
 from sitekeeper.checks.specs_snmp import SnmpCheck
 
@@ -117,6 +123,7 @@ CheckSpec = Annotated[
     | PjlinkCheck
     | RtspCheck
     | SonosCheck
+    | OnvifCheck
     | SnmpCheck
     | HeartbeatCheck
     | SyslogCheck
@@ -134,6 +141,7 @@ CHECK_TYPES: tuple[str, ...] = (
     "pjlink",
     "rtsp",
     "sonos",
+    "onvif",
     "snmp",
     "heartbeat",
     "syslog",
@@ -150,6 +158,7 @@ __all__ = [
     "HttpCheck",
     "IcmpCheck",
     "MqttCheck",
+    "OnvifCheck",
     "PjlinkCheck",
     "RtspCheck",
     "SnmpCheck",

@@ -1,4 +1,4 @@
-"""Check specs for device protocols: MQTT, PJLink, RTSP, Sonos.
+"""Check specs for device protocols: MQTT, ONVIF, PJLink, RTSP, Sonos.
 
 Same rules as `sitekeeper.checks.specs`: a spec says what to observe and how to judge it,
 validated whole at load. Passwords are never inline: a check uses the device's named
@@ -96,6 +96,24 @@ class RtspCheck(BaseCheck):
             raise ValueError("path must start with /")
         if self.url is not None and not self.url.startswith(("rtsp://", "rtsps://")):
             raise ValueError("url must start with rtsp://")
+        return self
+
+
+class OnvifCheck(BaseCheck):
+    """ONVIF GetDeviceInformation of a camera or recorder (needs `sitekeeper[onvif]`).
+
+    Values: manufacturer, model, firmware, serial, hardware_id."""
+
+    type: Literal["onvif"] = "onvif"
+    port: int | None = Field(default=None, ge=1, le=65535)
+    port_name: str | None = "http"
+    path: str = "/onvif/device_service"
+    expect_firmware: str | None = None  # e.g. V5.7.3: a downgrade or reset shows up
+
+    @model_validator(mode="after")
+    def _path(self) -> OnvifCheck:
+        if not self.path.startswith("/"):
+            raise ValueError("path must start with / (e.g. /onvif/device_service)")
         return self
 
 

@@ -108,8 +108,9 @@ def demo(
     """Run a simulated integrated site and monitor it live.
 
     26 devices on loopback (127.77.0.x; on systems where only 127.0.0.1 is usable,
-    distinct ports on 127.0.0.1), checked every 10 s (retries every 3 s, hard after 3
-    failures). Break something from another terminal and watch sitekeeper see it.
+    distinct ports on 127.0.0.1), and 4 more publishing to an MQTT broker when one answers,
+    checked every 10 s (retries every 3 s, hard after 3 failures). Break something from
+    another terminal and watch sitekeeper see it.
     Uses your store (SITEKEEPER_DATA_DIR), where the lab is the client `lab`.
     """
     from sitekeeper.api.server import serve

@@ -31,6 +31,7 @@ from sitekeeper.checks.specs import (
     HttpCheck,
     IcmpCheck,
     MqttCheck,
+    OnvifCheck,
     PjlinkCheck,
     RtspCheck,
     SnmpCheck,
@@ -98,6 +99,7 @@ CheckEntry = Annotated[
     | Annotated[PjlinkCheck, Tag("pjlink")]
     | Annotated[RtspCheck, Tag("rtsp")]
     | Annotated[SonosCheck, Tag("sonos")]
+    | Annotated[OnvifCheck, Tag("onvif")]
     | Annotated[SnmpCheck, Tag("snmp")]
     | Annotated[HeartbeatCheck, Tag("heartbeat")]
     | Annotated[SyslogCheck, Tag("syslog")]

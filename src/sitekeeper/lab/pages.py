@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sitekeeper.inventory.kinds import KIND_LABELS, DeviceKind
+from sitekeeper.lab import onvif
 from sitekeeper.lab.plan import DevicePlan
 
 _REASONS = {
     200: "OK",
     302: "Found",
+    400: "Bad Request",
     401: "Unauthorized",
     404: "Not Found",
     405: "Method Not Allowed",
@@ -27,6 +29,7 @@ _REASONS = {
 _LOGIN_FIRST = {DeviceKind.ROUTER}
 _SIGN_IN_AT_ROOT = {DeviceKind.CONFERENCING_CODEC}
 _AUTH_REQUIRED = {DeviceKind.CAMERA}
+_ONVIF = {DeviceKind.CAMERA, DeviceKind.NVR}  # answer POST /onvif/device_service
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +59,13 @@ def respond(
     path: str,
     uptime_s: float,
     conditions: frozenset[str] = frozenset(),
+    body: bytes = b"",
 ) -> Response:
-    """The device's answer to `method path`."""
+    """The device's answer to `method path` (`body`: what a POST sent)."""
     path = path.split("?", 1)[0]
+    if method == "POST" and path == onvif.SERVICE_PATH and device.kind in _ONVIF:
+        status, envelope = onvif.answer(device, body)
+        return Response(status, envelope, content_type=onvif.CONTENT_TYPE)
     if method not in ("GET", "HEAD"):
         return Response(405, _page(device, "Method not allowed"), headers={"Allow": "GET, HEAD"})
     if path == "/api/status":

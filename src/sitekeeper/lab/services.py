@@ -79,12 +79,13 @@ async def _http(conn: Conn, *, delay: bool) -> None:
         return
     method, target, _version = parts
     length = re.search(r"(?im)^content-length:\s*(\d+)", rest)
+    body = b""
     if length and 0 < int(length.group(1)) <= MAX_HEAD:
         try:
-            await conn.reader.readexactly(int(length.group(1)))
+            body = await conn.reader.readexactly(int(length.group(1)))
         except asyncio.IncompleteReadError:
             return
-    response = respond(conn.device, method, target, conn.uptime(), conn.conditions())
+    response = respond(conn.device, method, target, conn.uptime(), conn.conditions(), body)
     await conn.send(response.encode(head_only=method == "HEAD"), delay=delay)
 
 

@@ -6,7 +6,19 @@ Adding a probe: a spec class in `sitekeeper.checks` (joined in `specs.CheckSpec`
 
 from __future__ import annotations
 
-from sitekeeper.probes import dns, http, icmp, mqtt, pjlink, rtsp, snmp, sonos, tcp, tls
+from sitekeeper.probes import (
+    dns,
+    http,
+    icmp,
+    mqtt,
+    onvif,
+    pjlink,
+    rtsp,
+    snmp,
+    sonos,
+    tcp,
+    tls,
+)
 from sitekeeper.probes.base import ProbeContext, ProbeFn, Target
 
 PROBES: dict[str, ProbeFn] = {
@@ -19,6 +31,7 @@ PROBES: dict[str, ProbeFn] = {
     "pjlink": pjlink.probe,
     "rtsp": rtsp.probe,
     "sonos": sonos.probe,
+    "onvif": onvif.probe,
     "snmp": snmp.probe,
 }
 
