@@ -22,6 +22,19 @@ from sitekeeper.plan.inputs import (
 )
 from sitekeeper.plan.profiles import DEFAULT_PROFILES
 from sitekeeper.plan.schedule import Schedule
+from sitekeeper.plan.signals import (
+    Incident,
+    Outage,
+    PatchState,
+    Signal,
+    delayed_updates,
+    disruption,
+    recurrence,
+    rising_frequency,
+    support_calls,
+    switch_verdict,
+    uneven_performance,
+)
 from sitekeeper.plan.simulate import ModelParams, Simulation, simulate
 from sitekeeper.plan.summary import Comparison, ModelSummary, compare
 
@@ -36,8 +49,11 @@ __all__ = [
     "Estate",
     "Fixed",
     "GammaDist",
+    "Incident",
     "ModelParams",
     "ModelSummary",
+    "Outage",
+    "PatchState",
     "PlanInputError",
     "Posterior",
     "Power",
@@ -45,10 +61,18 @@ __all__ = [
     "RateCard",
     "Schedule",
     "Security",
+    "Signal",
     "Simulation",
     "class_posteriors",
     "compare",
+    "delayed_updates",
+    "disruption",
     "frailty_posterior",
     "gamma_poisson",
+    "recurrence",
+    "rising_frequency",
     "simulate",
+    "support_calls",
+    "switch_verdict",
+    "uneven_performance",
 ]
