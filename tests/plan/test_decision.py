@@ -3,6 +3,9 @@ tests: dominance, scale invariance and tolerance logic."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -64,6 +67,30 @@ def test_the_same_seed_gives_bit_identical_totals() -> None:
         assert np.array_equal(a.longest_p1_h, b.longest_p1_h)
     other = simulate(office(), client, ModelParams(), 2500, seed=43)
     assert not np.array_equal(other.bf.total(800.0), runs[0].bf.total(800.0))
+
+
+_DIGEST = """
+import hashlib, numpy as np
+from sitekeeper.plan import ClientParams, ModelParams, simulate
+from tests.plan.estates import home
+sim = simulate(home(), ClientParams(100.0), ModelParams(), 300, seed=5)
+h = hashlib.sha256()
+for a in (sim.bf.total(100.0), sim.ms.total(100.0), sim.bf.downtime_hours, sim.ms.downtime_hours):
+    h.update(np.ascontiguousarray(a).tobytes())
+print(h.hexdigest())
+"""
+
+
+def test_the_same_seed_gives_the_same_bits_in_another_process() -> None:
+    """Nothing may depend on set or dict order that varies by process (PYTHONHASHSEED)."""
+    digests = set()
+    for hash_seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        out = subprocess.run(
+            [sys.executable, "-c", _DIGEST], env=env, capture_output=True, text=True, check=True
+        )
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1
 
 
 def test_managed_never_costs_more_without_fee_and_with_the_same_ttr() -> None:

@@ -54,6 +54,8 @@ def impacts(estate: Estate) -> Impacts:
             f"dependency graph has a cycle: {' -> '.join(cycles[0])}; remove one edge"
         )
     weight = {d.id: d.criticality for d in estate.devices}
-    hard = [min(1.0, sum(weight[v] for v in _closure(u, hard_children))) for u in ids]
-    full = [min(1.0, sum(weight[v] for v in _closure(u, all_children))) for u in ids]
+    # summed in a fixed order: a set's order follows PYTHONHASHSEED, and float sums are not
+    # associative, so the same seed would not give the same bits in another process
+    hard = [min(1.0, sum(weight[v] for v in sorted(_closure(u, hard_children)))) for u in ids]
+    full = [min(1.0, sum(weight[v] for v in sorted(_closure(u, all_children)))) for u in ids]
     return Impacts(np.asarray(hard, dtype=np.float64), np.asarray(full, dtype=np.float64))

