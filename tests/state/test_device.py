@@ -147,3 +147,22 @@ def test_passive_checks_that_heard_nothing_do_not_keep_an_unanswering_device_up(
     # a device with only passive checks (a backup job's heartbeat) is judged by them
     assert device_status([("backup", ok)], passive={"backup"})[0] is DeviceStatus.UP
     assert device_status([("backup", crit)], passive={"backup"})[0] is DeviceStatus.DOWN
+
+
+def test_a_degraded_device_says_what_its_checks_say() -> None:
+    crit, ok = check(CheckStatus.CRIT), check(CheckStatus.OK)
+    checks = [("web", ok), ("snmp", crit), ("traps", crit)]
+    words = {"web": "", "snmp": "on battery (on_battery 1)", "traps": ""}
+    assert device_status(checks, reasons=words) == (
+        DeviceStatus.DEGRADED,
+        "snmp CRIT: on battery (on_battery 1), traps CRIT",
+    )
+
+
+def test_a_down_device_says_what_its_checks_say() -> None:
+    crit = check(CheckStatus.CRIT)
+    words = {"pjlink": "lamp error (error_lamp 2)"}
+    assert device_status([("pjlink", crit)], reasons=words) == (
+        DeviceStatus.DOWN,
+        "its check CRIT: pjlink — lamp error (error_lamp 2)",
+    )

@@ -196,5 +196,6 @@ async def test_a_ups_on_battery_and_a_projector_lamp_error_show_in_words_on_thei
         await expect(page.locator(".device-status .badge")).to_have_text(
             re.compile("DEGRADED|DOWN")
         )
+        await expect(page.locator(".device-status")).to_contain_text(words)
         await shot(page, f"08-device-{device}-{words.replace(' ', '-')}")
     assert problems == [], problems

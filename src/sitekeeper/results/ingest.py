@@ -118,6 +118,7 @@ class Ingestor:
         self.catalog = Catalog({}, {}, {})
         self._states: dict[int, CheckState] = {}
         self._baselines: dict[int, tuple[float, ...]] = {}
+        self._reasons: dict[int, str] = {}  # check id -> its latest reason (for device reasons)
         # device id -> (status, reason, since): what device_states says
         self._devices: dict[int, tuple[DeviceStatus, str, float]] = {}
 
@@ -129,6 +130,7 @@ class Ingestor:
             rows = list(session.scalars(select(m.CheckState)))
             self._states = {row.check_id: row_to_state(row) for row in rows}
             self._baselines = {row.check_id: tuple(row.baseline or ()) for row in rows}
+            self._reasons = {row.check_id: row.reason or "" for row in rows}
             self._devices = {
                 row.device_id: (DeviceStatus(row.status), row.reason or "", row.since)
                 for row in session.scalars(select(m.DeviceState))
@@ -150,6 +152,7 @@ class Ingestor:
         catalog = self.catalog
         states = dict(self._states)
         baselines = dict(self._baselines)
+        reasons = dict(self._reasons)
         devices = dict(self._devices)
         results: list[dict[str, object]] = []
         state_rows: dict[int, dict[str, object]] = {}
@@ -192,13 +195,14 @@ class Ingestor:
                     states.get(obs.check_id), status, reason, policy, obs.at, obs.check_id
                 )
                 states[obs.check_id] = state
+                reasons[obs.check_id] = "" if status is CheckStatus.OK else reason
                 state_rows[obs.check_id] = state_to_row(
                     obs.check_id, info.client_id, state, obs, reason, history
                 )
                 report.flips.extend(flips)
                 touched_devices.add(info.device_id)
             device_rows, device_flips = self._devices_after(
-                touched_devices, catalog, states, devices, batch
+                touched_devices, catalog, states, reasons, devices, batch
             )
             report.flips.extend(device_flips)
             if results:
@@ -227,6 +231,7 @@ class Ingestor:
         # Only after the commit: the in-memory states follow the record, never lead it.
         self._states = states
         self._baselines = baselines
+        self._reasons = reasons
         self._devices = devices
         return report
 
@@ -245,6 +250,7 @@ class Ingestor:
         touched: set[int],
         catalog: Catalog,
         states: dict[int, CheckState],
+        reasons: dict[int, str],
         devices: dict[int, tuple[DeviceStatus, str, float]],
         batch: Sequence[Envelope],
     ) -> tuple[list[dict[str, object]], list[Flip]]:
@@ -257,7 +263,8 @@ class Ingestor:
             passive = {
                 catalog.checks[c].name for c in ids if catalog.checks[c].spec.type in PASSIVE_TYPES
             }
-            status, reason = device_status(named, passive)
+            words = {catalog.checks[c].name: reasons.get(c, "") for c in ids}
+            status, reason = device_status(named, passive, words)
             known = devices.get(device_id)
             before = known[0] if known else None
             if known is not None and known[0] == status and known[1] == reason:

@@ -19,7 +19,7 @@ are overlays the incidents pipeline applies later, so pass the previous raw stat
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from sitekeeper.state.model import CHECK_SEVERITY, CheckState, CheckStatus, DeviceStatus, Flip
 
@@ -27,7 +27,9 @@ NamedCheck = tuple[str, CheckState | None]
 
 
 def device_status(
-    checks: Sequence[NamedCheck], passive: Collection[str] = ()
+    checks: Sequence[NamedCheck],
+    passive: Collection[str] = (),
+    reasons: Mapping[str, str] | None = None,
 ) -> tuple[DeviceStatus, str]:
     """Status and reason for a device, from (check name, state or None) pairs.
 
@@ -35,6 +37,9 @@ def device_status(
     traps): their silence says nothing about whether the device answers, so while they are
     OK they are left out — a device whose polled checks all fail is DOWN even though no trap
     came. A device with only passive checks is judged by them.
+
+    `reasons` (check name -> its latest reason) puts the checks' own words into a DEGRADED
+    device's reason — "snmp CRIT: on battery" — so a notification says what is wrong.
     """
     if passive and any(name not in passive for name, _ in checks):
         checks = [
@@ -57,11 +62,11 @@ def device_status(
     pending = [name for name, s in checks if s is None or not s.history]
     all_crit = all(st is CheckStatus.CRIT for _, st in problems)
     if len(problems) == len(seen) and all_crit and not pending:
-        names = ", ".join(name for name, _ in problems)
+        names = ", ".join(_named(name, reasons) for name, _ in problems)
         status, reason = DeviceStatus.DOWN, f"{_all(seen)} CRIT: {names}"
     elif problems:
         status = DeviceStatus.DEGRADED
-        reason = ", ".join(f"{name} {st.value}" for name, st in problems)
+        reason = ", ".join(_problem(name, st, reasons) for name, st in problems)
     elif pending:
         status = DeviceStatus.UNKNOWN
         reason = f"waiting for a confirmed result of {', '.join(pending)}"
@@ -94,6 +99,16 @@ def evaluate_device(
         at=now,
     )
     return status, flip
+
+
+def _problem(name: str, status: CheckStatus, reasons: Mapping[str, str] | None) -> str:
+    words = (reasons or {}).get(name, "")
+    return f"{name} {status.value}: {words}" if words else f"{name} {status.value}"
+
+
+def _named(name: str, reasons: Mapping[str, str] | None) -> str:
+    words = (reasons or {}).get(name, "")
+    return f"{name} — {words}" if words else name
 
 
 def _all(seen: Sequence[NamedCheck]) -> str:
