@@ -8,6 +8,7 @@ import typer
 
 from sitekeeper import __version__
 from sitekeeper.cli import check, inventory, lab
+from sitekeeper.cli.advise import advise
 from sitekeeper.cli.channels import app as channel_app
 from sitekeeper.cli.credentials import app as credentials_app
 from sitekeeper.cli.demo import demo
@@ -35,6 +36,7 @@ app.command()(up)
 app.command()(status)
 app.command()(demo)
 app.command()(incidents)
+app.command()(advise)
 app.add_typer(incident_app, name="incident")
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(check.app, name="check")
