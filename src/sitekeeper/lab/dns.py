@@ -7,9 +7,7 @@ delayed or dropped like any other reply of a degraded device); TCP reuses `answe
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from typing import cast
 
 import dns.exception
 import dns.flags
@@ -18,6 +16,8 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
+
+from sitekeeper.lab.udp import LaggyUdp
 
 TTL = 60
 
@@ -43,7 +43,7 @@ def answer(query_wire: bytes, zone: dict[str, str]) -> bytes | None:
     return reply.to_wire()
 
 
-class UdpDns(asyncio.DatagramProtocol):
+class UdpDns(LaggyUdp):
     """One socket of the router. `latency` and `drops` are read per query, so a fault
     injected while the socket is open applies to the next query."""
 
@@ -53,50 +53,12 @@ class UdpDns(asyncio.DatagramProtocol):
         latency: Callable[[], float],
         drops: Callable[[], bool],
     ) -> None:
+        super().__init__(latency, drops)
         self._zone = zone
-        self._latency = latency
-        self._drops = drops
-        self._transport: asyncio.DatagramTransport | None = None
-        self._pending: set[asyncio.TimerHandle] = set()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # on 3.11 the selector loop's datagram transport does not subclass DatagramTransport
-        self._transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, int]) -> None:
         if self._drops():
             return  # lost: the client times out, as it would on a lossy link
         reply = answer(data, self._zone)
-        if reply is None:
-            return
-        delay = self._latency()
-        if delay <= 0:
-            self._send(reply, addr, None)
-            return
-        loop = asyncio.get_running_loop()
-        handle: asyncio.TimerHandle | None = None
-
-        def fire() -> None:
-            self._send(reply, addr, handle)
-
-        handle = loop.call_later(delay, fire)
-        self._pending.add(handle)
-
-    def _send(
-        self, reply: bytes, addr: tuple[str | int, int], handle: asyncio.TimerHandle | None
-    ) -> None:
-        if handle is not None:
-            self._pending.discard(handle)
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.sendto(reply, addr)
-
-    def close(self) -> None:
-        """Stop answering: replies still waiting out their latency are never sent."""
-        for handle in self._pending:
-            handle.cancel()
-        self._pending.clear()
-        if self._transport is not None:
-            self._transport.close()
-
-    def error_received(self, exc: Exception) -> None:
-        """A client went away (ICMP port unreachable); nothing to do."""
+        if reply is not None:
+            self.reply(reply, addr)

@@ -17,15 +17,14 @@ socket is closed, a degraded one waits its latency before each reply and drops i
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
 
 from sitekeeper.lab.mib_core import View
+from sitekeeper.lab.udp import Address, LaggyUdp
 from sitekeeper.protocols.snmp.errors import SnmpError
 from sitekeeper.protocols.snmp.message import CommunityMessage, Version, decode_message
 from sitekeeper.protocols.snmp.message import encode_community as _encode_community
@@ -49,8 +48,6 @@ SNMP_TRAP_OID_0 = (1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0)
 
 # error-status values (RFC 3416 §3)
 NO_ERROR, TOO_BIG, NO_SUCH_NAME, NO_ACCESS = 0, 1, 2, 6
-
-Address = tuple[str | int, int]
 
 
 def answer(data: bytes, view: Callable[[], View], community: bytes = LAB_COMMUNITY) -> bytes | None:
@@ -161,7 +158,7 @@ class AgentStats:
     traps: int = 0
 
 
-class SnmpAgent(asyncio.DatagramProtocol):
+class SnmpAgent(LaggyUdp):
     """One device's UDP socket. `view`, `latency` and `drops` are read per request, so a
     condition or fault set while the socket is open shows in the next answer."""
 
@@ -172,16 +169,10 @@ class SnmpAgent(asyncio.DatagramProtocol):
         drops: Callable[[], bool],
         community: bytes = LAB_COMMUNITY,
     ) -> None:
+        super().__init__(latency, drops)
         self._view = view
-        self._latency = latency
-        self._drops = drops
         self._community = community
-        self._transport: asyncio.DatagramTransport | None = None
-        self._pending: set[asyncio.TimerHandle] = set()
         self.stats = AgentStats()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: Address) -> None:
         if self._drops():
@@ -196,17 +187,7 @@ class SnmpAgent(asyncio.DatagramProtocol):
             self.stats.ignored += 1
             return
         self.stats.answered += 1
-        delay = self._latency()
-        if delay <= 0:
-            self._send(reply, addr, None)
-            return
-        handle: asyncio.TimerHandle | None = None
-
-        def fire() -> None:
-            self._send(reply, addr, handle)
-
-        handle = asyncio.get_running_loop().call_later(delay, fire)
-        self._pending.add(handle)
+        self.reply(reply, addr)
 
     def send_trap(
         self, to: Address, uptime: TimeTicks, trap_oid: Oid, varbinds: list[VarBind]
@@ -216,20 +197,3 @@ class SnmpAgent(asyncio.DatagramProtocol):
         pdu = Pdu(PduType.TRAP_V2, random.randrange(1, 1 << 31), 0, 0, head + varbinds)
         self.stats.traps += 1
         self._send(_encode(Version.V2C, self._community, pdu), to, None)
-
-    def _send(self, data: bytes, addr: Address, handle: asyncio.TimerHandle | None) -> None:
-        if handle is not None:
-            self._pending.discard(handle)
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.sendto(data, addr)
-
-    def close(self) -> None:
-        """Stop answering: replies still waiting out their latency are never sent."""
-        for handle in self._pending:
-            handle.cancel()
-        self._pending.clear()
-        if self._transport is not None:
-            self._transport.close()
-
-    def error_received(self, exc: Exception) -> None:
-        """A manager went away (ICMP port unreachable); nothing to do."""
