@@ -179,6 +179,10 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", f"{V1}/overview"): Op(Access.LIST),
     ("GET", f"{V1}/clients"): Op(Access.LIST, complete=True),
     ("GET", f"{V1}/clients/{{client_id}}"): Op(Access.READ),
+    ("GET", f"{V1}/advice/signs"): Op(Access.LIST, complete=True, query={"plan": "all"}),
+    ("GET", f"{V1}/clients/{{client_id}}/advice"): Op(
+        Access.READ, query={"cost": "500", "trials": "200"}
+    ),
     ("GET", f"{V1}/sites"): Op(Access.LIST, complete=True),
     ("GET", f"{V1}/sites/{{site_id}}"): Op(Access.READ),
     ("GET", f"{V1}/devices"): Op(Access.LIST, complete=True),

@@ -199,7 +199,9 @@ async def test_syslog_over_udp_and_tcp_turns_the_check_crit_and_the_clear_messag
     with store.session() as session:
         device = session.scalar(select(m.DeviceState).join(m.Device).where(m.Device.key == "fw"))
         flips = session.scalars(
-            select(m.Flip).where(m.Flip.subject == "check", m.Flip.subject_id == cid)
+            select(m.Flip)
+            .where(m.Flip.subject == "check", m.Flip.subject_id == cid)
+            .order_by(m.Flip.id)  # without it, PostgreSQL may return rows in any order
         )
         got = [(f.old, f.new, f.hard) for f in flips]
         statuses = [(o, n) for o, n, _ in got if "FLAPPING" not in (o, n)]  # 4 changes: flapping

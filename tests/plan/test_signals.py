@@ -195,7 +195,9 @@ def test_disruption_score_thresholds_p1_clusters_and_tolerance() -> None:
     assert disruption([Outage(10, 1.0, 21.0)], hours, 24).status == "red"  # 1.05 %
     p1s = [Outage(10, 0.4, 1.0), Outage(90, 0.4, 1.0)]
     assert disruption(p1s, hours, 24).status == "red"
-    assert disruption([Outage(10, 0.1, 9.0)], hours, 8).status == "red"  # over τ_out
+    assert disruption([Outage(10, 0.3, 9.0)], hours, 8).status == "red"  # a P1 over τ_out
+    # τ_out bounds P1 outages only: one seat down for 9 h is not a breach
+    assert disruption([Outage(10, 0.1, 9.0)], hours, 8).status == "green"
 
 
 def test_delayed_updates_rules() -> None:

@@ -1,15 +1,15 @@
-"""`sitekeeper advise CLIENT`: managed support or break-fix, for one client's inventory.
+"""`sitekeeper advise CLIENT`: managed support or break-fix, for one client.
 
-Reads the client's devices from the store, maps them to the advisor model
-(`sitekeeper.plan.from_inventory`), simulates both support models on common random numbers
-and prints the verdict, the numbers behind it and what was assumed (docs/advisor.md).
+Reads the client's devices, `service:` settings and history (imported tickets and recorded
+incidents) from the store, calibrates, simulates both support models on common random numbers
+and prints the verdict, the numbers behind it, the switch signals and what was assumed
+(docs/advisor.md). The API and the dashboard show the same report.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -17,14 +17,10 @@ from rich.table import Table
 
 from sitekeeper.cli.common import EXIT_INVALID, console, fail, handle_errors, open_store, print_json
 
-if TYPE_CHECKING:
-    from sitekeeper.plan import Comparison, Schedule
-    from sitekeeper.plan.from_inventory import InventoryDevice
-
 DEFAULT_SEED = 20240601
 DEFAULT_TRIALS = 10_000
-DEFAULT_TOLERANCE_H = 8.0  # the model's default τ_out
 COMPONENTS = ("fee", "labour", "hardware", "downtime", "security")
+STATUS_STYLE = {"green": "green", "amber": "yellow", "red": "red", "n/a": "dim"}
 
 
 class Hours(StrEnum):
@@ -34,97 +30,8 @@ class Hours(StrEnum):
     ALWAYS = "24x7"  # every hour counts: homes, hospitality, some AV
 
 
-def _schedule(hours: Hours) -> tuple[Schedule, str]:
-    from sitekeeper.plan import Schedule
-
-    if hours is Hours.ALWAYS:
-        return Schedule.always(), "24/7"
-    return Schedule.weekdays(9, 17), "Mon–Fri 09:00–17:00"
-
-
-NO_COST = (
-    "--downtime-cost is required: what one hour with the whole site down costs the client. "
-    "The usual estimate is staff × loaded cost per hour × share of work lost, plus revenue "
-    "not recovered (a 25-person office at 35/h losing 75% of its work: about 660/h); for a "
-    "home, what they would pay to have it back in an hour instead of tomorrow"
-)
-
-
-def _devices(client: str) -> list[InventoryDevice]:
-    from sqlalchemy import select
-
-    from sitekeeper.db import models as m
-    from sitekeeper.plan.from_inventory import InventoryDevice
-
-    store = open_store()
-    try:
-        with store.session() as session:
-            cid = session.scalar(select(m.Client.id).where(m.Client.key == client))
-            if cid is None:
-                known = session.scalars(select(m.Client.key).order_by(m.Client.key)).all()
-                hint = f" (known: {', '.join(known)})" if known else ""
-                fail(
-                    f"no client {client!r} in the store{hint}; add it with "
-                    "`sitekeeper inventory apply FILE`",
-                    code=EXIT_INVALID,
-                )
-            rows = session.scalars(
-                select(m.Device)
-                .where(m.Device.client_id == cid, m.Device.retired_at.is_(None))
-                .order_by(m.Device.key)
-            ).all()
-            return [
-                InventoryDevice(
-                    key=r.key,
-                    kind=r.kind,
-                    criticality=r.criticality,
-                    installed=r.installed,
-                    depends_on=tuple(r.depends_on or ()),
-                    depends_mode=r.depends_mode,
-                )
-                for r in rows
-            ]
-    finally:
-        store.close()
-
-
-def _model_dict(s: Any) -> dict[str, Any]:
-    return {
-        "mean": round(s.mean, 2),
-        "p50": round(s.p50, 2),
-        "p90": round(s.p90, 2),
-        "components": {k: round(s.components[k], 2) for k in COMPONENTS},
-        "downtime_hours": round(s.downtime_hours, 3),
-        "p_longest_outage_over_tolerance": round(s.p_over_tolerance, 4),
-    }
-
-
-def _document(
-    client: str, cmp: Comparison, run: dict[str, Any], assumed: list[str], classes: Any
-) -> dict[str, Any]:
-    be_cost = cmp.break_even_cost_per_hour
-    return {
-        "client": client,
-        "verdict": cmp.verdict,
-        "reason": cmp.reason,
-        "inputs": run,
-        "devices_by_class": dict(classes),
-        "break_fix": _model_dict(cmp.bf),
-        "managed": _model_dict(cmp.ms),
-        "delta": {
-            "mean": round(cmp.delta_mean, 2),
-            "se": round(cmp.delta_se, 2),
-            "p_managed_cheaper": round(cmp.p_ms_cheaper, 4),
-        },
-        "break_even": {
-            "downtime_cost_per_hour": None if be_cost is None else round(be_cost, 2),
-            "monthly_fee": round(cmp.break_even_monthly_fee, 2),
-        },
-        "assumptions": assumed,
-    }
-
-
-def _headline(doc: dict[str, Any]) -> str:
+def headline(doc: dict[str, Any]) -> str:
+    """The report's first sentence (spec §5), shared with the dashboard."""
     d, tol = doc["delta"], doc["inputs"]["tolerance_hours"]
     saver = "Managed" if d["mean"] >= 0 else "Break-fix"
     bf = doc["break_fix"]["p_longest_outage_over_tolerance"]
@@ -136,17 +43,13 @@ def _headline(doc: dict[str, Any]) -> str:
     )
 
 
-def _print(doc: dict[str, Any]) -> None:
-    colour = {"managed": "green", "break-fix": "cyan", "borderline": "yellow"}[doc["verdict"]]
-    console.print(f"[bold]{escape(doc['client'])}[/]: [bold {colour}]{doc['verdict']}[/]")
-    console.print(escape(_headline(doc)), highlight=False)
-    console.print(f"Why: {escape(doc['reason'])}", highlight=False)
+def _costs(doc: dict[str, Any]) -> Table:
     table = Table(header_style="bold")
     table.add_column("per year")
     table.add_column("break-fix", justify="right")
     table.add_column("managed", justify="right")
     bf, ms = doc["break_fix"], doc["managed"]
-    for label, key in (("mean cost", "mean"), ("P50 cost", "p50"), ("P90 cost", "p90")):
+    for label, key in (("mean cost", "mean"), ("P50", "p50"), ("P90", "p90"), ("P99", "p99")):
         table.add_row(label, f"{bf[key]:,.0f}", f"{ms[key]:,.0f}")
     for comp in COMPONENTS:
         table.add_row(
@@ -159,7 +62,86 @@ def _print(doc: dict[str, Any]) -> None:
         f"{bf['p_longest_outage_over_tolerance']:.0%}",
         f"{ms['p_longest_outage_over_tolerance']:.0%}",
     )
+    return table
+
+
+def _signals(doc: dict[str, Any]) -> None:
+    hist = doc["history"]
+    if not doc["signals"]:
+        console.print(f"Signs of outgrowing break-fix: {escape(doc['switch_verdict'])}")
+        return
+    console.print(
+        f"[bold]Signs of outgrowing break-fix[/] (last {hist['window_months']} months, "
+        f"{hist['events']} tickets and incidents): [bold]{escape(doc['switch_verdict'])}[/]"
+    )
+    table = Table(header_style="bold")
+    table.add_column("sign")
+    table.add_column("status")
+    table.add_column("why")
+    for s in doc["signals"]:
+        style = STATUS_STYLE[s["status"]]
+        table.add_row(s["name"], f"[{style}]{s['status']}[/]", escape(s["reason"]))
     console.print(table)
+
+
+def _explain(doc: dict[str, Any]) -> None:
+    """The hybrid option, the 3-year view and (when asked for) the tornado."""
+    h = doc.get("hybrid")
+    total = doc["inputs"]["devices"]
+    if h and not h["devices"]:
+        console.print("Hybrid: no single device is worth managing on its own downtime savings.")
+    elif h and len(h["devices"]) == total:
+        console.print("Hybrid: every device is worth managing, so the hybrid is full managed.")
+    elif h:
+        shown = ", ".join(h["devices"][:8]) + (" ..." if len(h["devices"]) > 8 else "")
+        console.print(
+            f"Hybrid (manage only {len(h['devices'])} of {total} devices, those with the "
+            f"largest blast radius: {escape(shown)}): mean {h['summary']['mean']:,.0f}/yr, saves "
+            f"{h['saves_vs_break_fix']:,.0f} against break-fix and "
+            f"{h['saves_vs_managed']:,.0f} against full managed; cheapest on average: "
+            f"{h['best']}",
+            highlight=False,
+        )
+    c = doc.get("three_year")
+    if c:
+        years = "; ".join(
+            f"year {y['year']}: {y['break_fix']:,.0f} vs {y['managed']:,.0f}" for y in c["years"]
+        )
+        console.print(
+            f"Three years (break-fix vs managed): {years}; total {c['break_fix_total']:,.0f} "
+            f"vs {c['managed_total']:,.0f}",
+            highlight=False,
+        )
+    bars = doc.get("tornado")
+    if bars:
+        table = Table(header_style="bold", title="What moves the answer (Δ = what managed saves)")
+        for col in ("input", "low → high", "Δ at low", "Δ at high", "swing", "flips at"):
+            table.add_column(col, justify="left" if col == "input" else "right")
+        for b in bars:
+            flip = (
+                "—"
+                if b["flip"] is None
+                else f"{b['flip']:,.4g}" + ("" if b["flip_exact"] else " ≈")
+            )
+            table.add_row(
+                escape(b["label"]),
+                f"{b['low']:,.4g} → {b['high']:,.4g}",
+                f"{b['delta_low']:,.0f}",
+                f"{b['delta_high']:,.0f}",
+                f"{b['swing']:,.0f}",
+                flip,
+            )
+        console.print(table)
+
+
+def _print(doc: dict[str, Any]) -> None:
+    colour = {"managed": "green", "break-fix": "cyan", "borderline": "yellow"}[doc["verdict"]]
+    console.print(
+        f"[bold]{escape(doc['client'])}[/] (now {escape(doc['plan'])}): "
+        f"[bold {colour}]{doc['verdict']}[/] — {escape(doc['reason'])}"
+    )
+    console.print(escape(headline(doc)), highlight=False)
+    console.print(_costs(doc))
     be = doc["break_even"]
     be_cost = be["downtime_cost_per_hour"]
     console.print(
@@ -167,24 +149,36 @@ def _print(doc: dict[str, Any]) -> None:
         + (
             f"a downtime cost of {be_cost:,.0f}/h"
             if be_cost is not None
-            else "no positive downtime cost makes the two equal"
+            else (
+                "none — managed costs less even if downtime cost nothing"
+                if doc["delta"]["mean"] > 0
+                else "no downtime cost makes managed pay"
+            )
         )
         + f", or a managed fee of {be['monthly_fee']:,.0f}/month",
         highlight=False,
     )
+    drivers = doc.get("drivers") or []
+    if drivers:
+        console.print("[bold]Top drivers[/] (what managed saves, + , or costs, −, a year):")
+        for d in drivers[:5]:
+            console.print(f"  {d['amount']:+,.0f}  {escape(d['text'])}", highlight=False)
+    _explain(doc)
+    _signals(doc)
+    cal = doc["calibration"]
+    console.print(
+        f"Own data: {doc['history']['events']} tickets and incidents over "
+        f"{doc['history']['months_of_history']:g} months carry "
+        f"{cal['frailty_credibility']:.0%} of the weight (frailty {cal['frailty_mean']:.2f})",
+        highlight=False,
+    )
     run = doc["inputs"]
-    console.print("[bold]Assumed[/] (change with the options shown):")
     console.print(
-        f"  - downtime cost {run['downtime_cost_per_hour']:,.0f}/h (--downtime-cost, stated); "
-        f"business hours {run['hours_label']} (--hours); tolerance {tol:g} h "
-        f"(--tolerance-hours); {run['trials']:,} trials, seed {run['seed']} (--trials, --seed)",
+        f"Simulated {run['trials']:,} years per support model, seed {run['seed']} "
+        "(--trials, --seed: the same seed gives the same numbers)",
         highlight=False,
     )
-    console.print(
-        "  - the model's default rates, fees and priors (docs/advisor.md); no incident history "
-        "is used yet",
-        highlight=False,
-    )
+    console.print("[bold]Assumed[/] (docs/advisor.md says how to change each):")
     for line in doc["assumptions"]:
         console.print(f"  - {escape(line)}", highlight=False)
 
@@ -197,63 +191,68 @@ def advise(
         typer.Option(
             "--downtime-cost",
             min=0.0,
-            help="Cost of one hour with the whole site down, per hour (required).",
+            help="Cost of one hour with the whole site down. Default: the client's "
+            "`service: downtime_cost`, or the bottom-up estimate from `employees`.",
         ),
     ] = None,
     hours: Annotated[
-        Hours, typer.Option(help="Business hours: office (Mon–Fri 9–17) or 24x7.")
-    ] = Hours.OFFICE,
+        Hours | None,
+        typer.Option(
+            help="Business hours: office (Mon–Fri 9–17) or 24x7. Default: the inventory's."
+        ),
+    ] = None,
     tolerance_hours: Annotated[
-        float,
-        typer.Option(min=0.0, help="Longest acceptable single outage, in business hours."),
-    ] = DEFAULT_TOLERANCE_H,
+        float | None,
+        typer.Option(
+            min=0.0, help="Longest acceptable single outage, in business hours (default 8)."
+        ),
+    ] = None,
     trials: Annotated[
         int, typer.Option(min=2, max=1_000_000, help="Simulated years per support model.")
     ] = DEFAULT_TRIALS,
     seed: Annotated[
         int, typer.Option(min=0, help="Random seed; the same seed, the same numbers.")
-    ] = (DEFAULT_SEED),
+    ] = DEFAULT_SEED,
+    with_tornado: Annotated[
+        bool,
+        typer.Option(
+            "--tornado", help="Also vary each uncertain input low→high (about 15 more runs)."
+        ),
+    ] = False,
     json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Managed support or break-fix for CLIENT: expected annual cost of each, with the spread.
+    """Managed support or break-fix for CLIENT: expected annual cost of each, with the spread,
+    the break-even, the top drivers and the signs of outgrowing break-fix.
 
     Exit code 2 for an unknown client or invalid input."""
-    if downtime_cost is None:
-        fail(NO_COST, code=EXIT_INVALID)
     try:
-        from sitekeeper.plan import ClientParams, ModelParams, PlanInputError, compare, simulate
-        from sitekeeper.plan.from_inventory import (
-            assumptions,
-            class_counts,
-            estate_from_inventory,
-        )
+        from sitekeeper.advisor.report import advise as report
+        from sitekeeper.advisor.settings import Overrides
+        from sitekeeper.plan import PlanInputError
     except ModuleNotFoundError as err:
         fail(f"the advisor needs numpy ({err.name} is missing): pip install 'sitekeeper[plan]'")
-    devices = _devices(client)
-    schedule, hours_label = _schedule(hours)
+    from sitekeeper.errors import NotFound
+
+    overrides = Overrides(downtime_cost, hours.value if hours else None, tolerance_hours)
+    store = open_store()
     try:
-        estate = estate_from_inventory(devices, date.today())
-        params = ClientParams(
-            cost_per_hour=downtime_cost, schedule=schedule, tolerance_h=tolerance_hours
-        )
-        if json:
-            sim = simulate(estate, params, ModelParams(), trials, seed)
-        else:
-            with console.status(f"simulating {trials:,} years of {len(devices)} devices ..."):
-                sim = simulate(estate, params, ModelParams(), trials, seed)
-        cmp = compare(sim, params)
-    except PlanInputError as err:
-        fail(str(err), code=EXIT_INVALID)
-    run = {
-        "downtime_cost_per_hour": downtime_cost,
-        "hours": hours.value,
-        "hours_label": hours_label,
-        "tolerance_hours": tolerance_hours,
-        "trials": trials,
-        "seed": seed,
-        "devices": len(devices),
-    }
-    doc = _document(client, cmp, run, assumptions(devices), class_counts(estate))
+        with store.session() as session:
+            try:
+                if json:
+                    doc = report(
+                        session, client, overrides, trials, seed, with_tornado=with_tornado
+                    )
+                else:
+                    with console.status(f"simulating {trials:,} years ..."):
+                        doc = report(
+                            session, client, overrides, trials, seed, with_tornado=with_tornado
+                        )
+            except NotFound as err:
+                fail(f"{err}; add it with `sitekeeper inventory apply FILE`", code=EXIT_INVALID)
+            except PlanInputError as err:
+                fail(str(err), code=EXIT_INVALID)
+    finally:
+        store.close()
     if json:
         print_json(doc)
     else:

@@ -13,7 +13,10 @@ from sitekeeper.cli.channels import app as channel_app
 from sitekeeper.cli.credentials import app as credentials_app
 from sitekeeper.cli.demo import demo
 from sitekeeper.cli.heartbeats import app as heartbeats_app
+from sitekeeper.cli.history import app as history_app
 from sitekeeper.cli.incidents import incident_app, incidents
+from sitekeeper.cli.lifecycle import lifecycle
+from sitekeeper.cli.portfolio import portfolio
 from sitekeeper.cli.status import status
 from sitekeeper.cli.up import up
 from sitekeeper.cli.users import token_app, user_app
@@ -37,6 +40,8 @@ app.command()(status)
 app.command()(demo)
 app.command()(incidents)
 app.command()(advise)
+app.command()(portfolio)
+app.command()(lifecycle)
 app.add_typer(incident_app, name="incident")
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(check.app, name="check")
@@ -46,6 +51,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(channel_app, name="channel")
 app.add_typer(credentials_app, name="credentials")
 app.add_typer(heartbeats_app, name="heartbeats")
+app.add_typer(history_app, name="history")
 
 
 def _version(value: bool) -> None:

@@ -111,7 +111,8 @@ def demo(
     distinct ports on 127.0.0.1), and 4 more publishing to an MQTT broker when one answers,
     checked every 10 s (retries every 3 s, hard after 3 failures). Break something from
     another terminal and watch sitekeeper see it.
-    Uses your store (SITEKEEPER_DATA_DIR), where the lab is the client `lab`.
+    Uses your store (SITEKEEPER_DATA_DIR), where the lab is the client `lab`; the
+    advisor's two demo clients `home` and `office` are added with three years of tickets.
     """
     from sitekeeper.api.server import serve
     from sitekeeper.cli.common import settings
@@ -122,6 +123,7 @@ def demo(
     from sitekeeper.lab.lab import Lab
     from sitekeeper.lab.mqtt_devices import choose_broker
     from sitekeeper.lab.setup import install as install_lab
+    from sitekeeper.lab.setup import install_advisor_demo
     from sitekeeper.lock import runtime_lock
     from sitekeeper.results.queries import device_views, last_result_at, recent_flips
     from sitekeeper.runtime import EmbeddedRuntime, RuntimeOptions
@@ -175,12 +177,19 @@ def demo(
         async with Lab(control_port=control_port, mqtt_broker=broker, trap_to=trap_to) as lab:
             with store.session() as session:
                 install_lab(session, lab.inventory_text(), runtime.box, SystemClock().now(), "demo")
+                # two break-fix clients with three years of tickets, for `sitekeeper advise`
+                install_advisor_demo(session, SystemClock().now(), "demo")
                 session.commit()
             task = asyncio.create_task(runtime.run(stop))
             served = asyncio.create_task(serve(site.app, site.sock, stop)) if site else None
             title = f"sitekeeper demo — {lab.status()['site']} ({len(lab.device_ids)} devices, lab {lab.mode})"
             console.print(
                 f"lab up in {(lab.startup_s or 0) * 1000:.0f} ms; control API at {lab.control_url}; store {store.url}"
+            )
+            console.print(
+                "advisor demo clients (break-fix, three years of tickets): "
+                "`sitekeeper advise home`, `sitekeeper advise office`",
+                highlight=False,
             )
             ends = time.monotonic() + duration if duration else None
             if site:

@@ -47,6 +47,9 @@ class Client(Base):
     maintenance: Mapped[list[dict[str, Any]]] = mapped_column(
         JSON, default=list, server_default=text("'[]'")
     )  # maintenance windows
+    service: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'")
+    )  # the service plan, downtime cost and rate card (inventory `service:`)
     created_at: Mapped[float] = mapped_column(Double)
     updated_at: Mapped[float] = mapped_column(Double)
 
@@ -519,3 +522,28 @@ class PassiveEvent(Base):
     severity: Mapped[int | None] = mapped_column(SmallInteger)  # syslog: 0 emerg ... 7 debug
     name: Mapped[str | None] = mapped_column(String(128))  # the program, or the trap's name
     text: Mapped[str] = mapped_column(Text)
+
+
+class TicketHistory(Base):
+    """A past support ticket: imported from a CSV (work done before sitekeeper, or under
+    break-fix elsewhere). The advisor reads these with the incidents sitekeeper recorded."""
+
+    __tablename__ = "ticket_history"
+    __table_args__ = (
+        UniqueConstraint("client_id", "ref"),
+        Index("ix_ticket_history_client", "client_id", "opened_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    ref: Mapped[str] = mapped_column(String(100))  # the ticket's id where it came from
+    opened_at: Mapped[float] = mapped_column(Double)
+    restored_at: Mapped[float | None] = mapped_column(Double)
+    device_key: Mapped[str | None] = mapped_column(String(63))
+    root_cause: Mapped[str | None] = mapped_column(String(200))
+    impact: Mapped[float | None] = mapped_column(Double)  # share of the business affected
+    labour_h: Mapped[float | None] = mapped_column(Double)
+    billed: Mapped[float | None] = mapped_column(Double)
+    after_hours: Mapped[bool] = mapped_column(Boolean, default=False)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    imported_at: Mapped[float] = mapped_column(Double)

@@ -152,6 +152,7 @@ def _apply_client(
             w.model_dump(mode="json", exclude_defaults=True, exclude={"client"})
             for w in client.maintenance
         ],
+        "service": client.service.model_dump(mode="json", exclude_defaults=True),
     }
     if row is None:
         row = m.Client(key=client.id, created_at=now, updated_at=now, **fields)

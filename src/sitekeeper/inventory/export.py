@@ -69,6 +69,8 @@ def export_data(session: Session, client: str | None = None) -> dict[str, Any]:
             centry["notify"] = dict(c.notify)
         if c.maintenance:
             centry["maintenance"] = list(c.maintenance)
+        if c.service:
+            centry["service"] = dict(c.service)
         out.append(centry)
     doc: dict[str, Any] = {"version": 1}
     defaults = {json.dumps(c.defaults or {}, sort_keys=True) for c in clients}

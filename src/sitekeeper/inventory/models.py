@@ -137,6 +137,26 @@ class Defaults(BaseModel):
         return self
 
 
+class Lifecycle(BaseModel):
+    """What the replacement plan needs beyond `installed` and `warranty_end`; all optional.
+
+    `end_of_support` is the vendor's last date of security updates; `replacement_cost` the
+    price of a like-for-like replacement (default: a typical price for the kind);
+    `replace_by` the planner's own decision, which overrides the model's suggested year;
+    `usage_hours_per_year` turns lamp hours into calendar time (projectors);
+    `ambient_c` the room temperature, which shortens UPS battery life above 25 °C.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    end_of_support: date | None = None
+    replacement_cost: float | None = Field(default=None, ge=0)
+    replace_by: date | None = None
+    usage_hours_per_year: float | None = Field(default=None, gt=0, le=8784)
+    ambient_c: float | None = Field(default=None, ge=-20, le=60)
+    note: str | None = Field(default=None, max_length=500)
+
+
 class Device(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -151,6 +171,7 @@ class Device(BaseModel):
     firmware: str | None = None
     installed: date | None = None
     warranty_end: date | None = None
+    lifecycle: Lifecycle = Lifecycle()
     criticality: int = Field(default=3, ge=1, le=5)
     depends_on: tuple[Key, ...] = ()
     # "all": it needs every device in depends_on; "any": one is enough (redundant uplinks)
@@ -267,6 +288,47 @@ class Notify(BaseModel):
     storm: Storm = Storm()
 
 
+class RateCard(BaseModel):
+    """What the integrator charges: break-fix labour and the managed fee. Every field is
+    optional; unset fields take the advisor's defaults (docs/advisor.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    bf_rate: float | None = Field(default=None, ge=0)  # break-fix labour per hour
+    after_hours_multiplier: float | None = Field(default=None, ge=1, le=5)
+    emergency_multiplier: float | None = Field(default=None, ge=1, le=5)
+    trip_charge: float | None = Field(default=None, ge=0)
+    minimum_hours: float | None = Field(default=None, ge=0, le=24)
+    project_rate: float | None = Field(default=None, ge=0)  # planned work under managed
+    site_fee: float | None = Field(default=None, ge=0)  # managed, per site per month
+    # managed fee per device per month, by advisor class (workstation, server, switch, ...)
+    device_fees: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+
+
+class ServicePlan(BaseModel):
+    """How the client is served today and what an hour of downtime costs them.
+
+    `downtime_cost` is stated per hour of the whole site down; without it, the advisor
+    estimates it bottom-up from `employees` × `loaded_cost` × `productivity_loss` plus
+    `revenue_per_hour` × `revenue_lost_share`.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    plan: Literal["managed", "break-fix", "hybrid"] = "managed"
+    since: date | None = None
+    downtime_cost: float | None = Field(default=None, ge=0)
+    employees: int | None = Field(default=None, ge=0, le=1_000_000)
+    loaded_cost: float | None = Field(default=None, ge=0)  # per employee-hour
+    productivity_loss: float | None = Field(default=None, ge=0, le=1)
+    revenue_per_hour: float | None = Field(default=None, ge=0)
+    revenue_lost_share: float | None = Field(default=None, ge=0, le=1)
+    users: int | None = Field(default=None, ge=1, le=1_000_000)  # for tickets per user
+    hours: Literal["office", "24x7"] | None = None
+    tolerance_hours: float | None = Field(default=None, ge=0, le=8784)
+    rate_card: RateCard = RateCard()
+
+
 class Client(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -276,6 +338,7 @@ class Client(BaseModel):
     sites: tuple[Site, ...] = ()
     notify: Notify = Notify()
     maintenance: tuple[MaintenanceWindow, ...] = ()
+    service: ServicePlan = ServicePlan()
 
     @model_validator(mode="before")
     @classmethod

@@ -41,3 +41,30 @@ def install(
     if box is not None:
         install_credentials(session, box, now)
     return report
+
+
+def install_advisor_demo(session: Session, now: float, actor: str = "lab") -> ApplyReport:
+    """Add the advisor's two demo clients (`home`, `office`) with three years of tickets
+    (lab.advisor_demo). Re-running updates them in place. The caller commits."""
+    import zoneinfo
+    from datetime import datetime
+
+    from sqlalchemy import select
+
+    from sitekeeper.advisor.history import import_tickets
+    from sitekeeper.advisor.tickets_csv import parse_tickets
+    from sitekeeper.db import models as m
+    from sitekeeper.lab.advisor_demo import inventory_yaml, ticket_csv
+
+    tz = zoneinfo.ZoneInfo("Europe/London")
+    today = datetime.fromtimestamp(now, tz).date()
+    report = apply_inventory(
+        session, parse_inventory(inventory_yaml(today), "advisor demo clients"), now, actor=actor
+    )
+    for key in ("home", "office"):
+        client_id = session.scalar(select(m.Client.id).where(m.Client.key == key))
+        assert client_id is not None  # applied just above
+        rows = parse_tickets(ticket_csv(key, today), f"{key} demo tickets", tz, now)
+        devices = set(session.scalars(select(m.Device.key).where(m.Device.client_id == client_id)))
+        import_tickets(session, client_id, rows, devices, now)
+    return report

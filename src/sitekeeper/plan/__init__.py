@@ -2,6 +2,9 @@
 
 `simulate(estate, client, params, n_trials, seed)` runs both support models on common random
 numbers; `compare(simulation, client)` gives the outputs, break-evens and verdict.
+The explanations: `drivers` (what Δ is made of), `tornado` (which inputs move it),
+`hybrid_plan` / `compare_hybrid` (managed for the critical devices only) and `three_year`
+(the contract view).
 """
 
 from __future__ import annotations
@@ -9,6 +12,15 @@ from __future__ import annotations
 from sitekeeper.plan.calibrate import Posterior, class_posteriors, frailty_posterior, gamma_poisson
 from sitekeeper.plan.dists import BetaDist, Fixed, GammaDist
 from sitekeeper.plan.errors import PlanInputError
+from sitekeeper.plan.explain import Driver, drivers
+from sitekeeper.plan.horizon import ContractView, YearView, three_year
+from sitekeeper.plan.hybrid import (
+    HybridComparison,
+    compare_hybrid,
+    critical_devices,
+    device_savings,
+    hybrid_plan,
+)
 from sitekeeper.plan.inputs import (
     ClassProfile,
     ClientParams,
@@ -35,8 +47,9 @@ from sitekeeper.plan.signals import (
     switch_verdict,
     uneven_performance,
 )
-from sitekeeper.plan.simulate import ModelParams, Simulation, simulate
+from sitekeeper.plan.simulate import HybridRun, ModelParams, Simulation, simulate
 from sitekeeper.plan.summary import Comparison, ModelSummary, compare
+from sitekeeper.plan.tornado import TornadoBar, TornadoInput, tornado
 
 __all__ = [
     "DEFAULT_PROFILES",
@@ -44,11 +57,15 @@ __all__ = [
     "ClassProfile",
     "ClientParams",
     "Comparison",
+    "ContractView",
     "Device",
+    "Driver",
     "Edge",
     "Estate",
     "Fixed",
     "GammaDist",
+    "HybridComparison",
+    "HybridRun",
     "Incident",
     "ModelParams",
     "ModelSummary",
@@ -63,16 +80,26 @@ __all__ = [
     "Security",
     "Signal",
     "Simulation",
+    "TornadoBar",
+    "TornadoInput",
+    "YearView",
     "class_posteriors",
     "compare",
+    "compare_hybrid",
+    "critical_devices",
     "delayed_updates",
+    "device_savings",
     "disruption",
+    "drivers",
     "frailty_posterior",
     "gamma_poisson",
+    "hybrid_plan",
     "recurrence",
     "rising_frequency",
     "simulate",
     "support_calls",
     "switch_verdict",
+    "three_year",
+    "tornado",
     "uneven_performance",
 ]

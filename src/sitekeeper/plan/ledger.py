@@ -2,6 +2,8 @@
 
 `downtime_hours` and `security_hours` are impact-weighted operating hours (the B part), so the
 break-even C_h is exact from one run and scaling every $ input scales every $ output.
+`RootHours` attributes the downtime hours to the device whose failure started each outage
+(or to utility power for site-wide cuts), summed over trials, for the "top drivers" output.
 """
 
 from __future__ import annotations
@@ -50,11 +52,32 @@ class ModelCosts:
         }
 
 
+@dataclass(frozen=True)
+class RootHours:
+    """Impact-weighted lost operating hours by root cause, summed over all trials.
+
+    `device[j]` is what outages rooted at device j (soft incidents, wear-out failures, power
+    cuts that found its battery dead) cost; `utility` is what site-wide power cuts beyond the
+    UPS runtime cost. Together they add up to the sum of `ModelCosts.downtime_hours`.
+    """
+
+    device: FloatArray  # (n_devices,)
+    utility: float
+
+    def total(self) -> float:
+        return float(self.device.sum()) + self.utility
+
+    def __add__(self, other: RootHours) -> RootHours:
+        return RootHours(self.device + other.device, self.utility + other.utility)
+
+
 class Ledger:
     """Mutable per-trial accumulator used while one chunk is simulated."""
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, n_devices: int = 0) -> None:
         self.n = n
+        self.root_hours = np.zeros(n_devices)
+        self.utility_hours = 0.0
         self.fee = np.zeros(n)
         self.labour = np.zeros(n)
         self.hardware = np.zeros(n)
@@ -68,11 +91,19 @@ class Ledger:
     def add(self, field: FloatArray, trial: IntArray, values: FloatArray) -> None:
         field += np.bincount(trial, weights=values, minlength=self.n)
 
-    def outages(self, trial: IntArray, impact: FloatArray, lost_h: FloatArray) -> None:
-        """Book outages: impact-weighted hours, and the longest P1 per trial."""
-        self.add(self.downtime_hours, trial, impact * lost_h)
+    def outages(
+        self, trial: IntArray, impact: FloatArray, lost_h: FloatArray, root: IntArray | None
+    ) -> None:
+        """Book outages: impact-weighted hours, the longest P1 per trial, and the hours by root
+        device (`root` per event; None for site-wide power cuts, booked to utility power)."""
+        weighted = impact * lost_h
+        self.add(self.downtime_hours, trial, weighted)
         self.outages_n += np.bincount(trial, minlength=self.n)
         self.longest(trial, impact, lost_h)
+        if root is None:
+            self.utility_hours += float(weighted.sum())
+        else:
+            self.root_hours += np.bincount(root, weights=weighted, minlength=len(self.root_hours))
 
     def longest(self, trial: IntArray, impact: FloatArray, lost_h: FloatArray) -> None:
         p1 = impact >= P1_IMPACT
@@ -90,6 +121,9 @@ class Ledger:
             self.battery_demands,
             self.outages_n,
         )
+
+    def roots(self) -> RootHours:
+        return RootHours(self.root_hours.copy(), self.utility_hours)
 
 
 def concat(parts: list[ModelCosts]) -> ModelCosts:

@@ -3,6 +3,8 @@
 A major incident happens under break-fix when u < p_major and under managed when
 u < p_major·M (so managed's incidents are a subset); its duration shares one normal draw.
 Minor incidents are Poisson under break-fix, thinned by half under managed.
+A hybrid ledger, when given, books the same draws as break-fix, or as managed when
+`hybrid_managed` (a plan that covers every device is the full managed plan).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ def book_security(
     rng: np.random.Generator,
     bf: Ledger,
     ms: Ledger,
+    hybrid: Ledger | None = None,
+    hybrid_managed: bool = False,
 ) -> None:
     n = len(p_major)
     u = rng.random(n)
@@ -31,7 +35,7 @@ def book_security(
     u_restore = rng.random(n)
     t0 = rng.random(n) * YEAR_H
     trials = np.arange(n)
-    for ledger, hit, median, p_fail, response_h in (
+    major = [
         (bf, u < p_major, sec.major_median_h_bf, sec.restore_fail_bf, sec.response_h_bf),
         (
             ms,
@@ -40,7 +44,10 @@ def book_security(
             sec.restore_fail_ms,
             sec.response_h_ms,
         ),
-    ):
+    ]
+    if hybrid is not None:
+        major.append((hybrid, *major[1 if hybrid_managed else 0][1:]))
+    for ledger, hit, median, p_fail, response_h in major:
         duration = lognormal(median, sec.major_sigma, z)
         duration = np.where(u_restore < p_fail, sec.restore_fail_factor * duration, duration)
         lost = schedule.operating_hours(t0 + duration) - schedule.operating_hours(t0)
@@ -54,10 +61,13 @@ def book_security(
     t_minor = rng.random(len(trial)) * YEAR_H
     keep = rng.random(len(trial)) < sec.minor_ms_keep
     labour = sec.minor_labour_h * rates.incident_response_rate
-    for ledger, mask, seat_h in (
+    minor = [
         (bf, np.ones(len(trial), dtype=np.bool_), sec.minor_seat_h_bf),
         (ms, keep, sec.minor_seat_h_ms),
-    ):
+    ]
+    if hybrid is not None:
+        minor.append((hybrid, *minor[1 if hybrid_managed else 0][1:]))
+    for ledger, mask, seat_h in minor:
         tt = t_minor[mask]
         lost = schedule.operating_hours(tt + seat_h) - schedule.operating_hours(tt)
         ledger.add(ledger.security_hours, trial[mask], seat_impact * lost)

@@ -229,7 +229,7 @@ def disruption(outages: Sequence[Outage], operating_hours: float, tolerance_h: f
     """Spec §4.3: DS = Σ I·lost operating hours / operating hours in the window.
 
     Amber above 0.5 %, red above 1 %; also red on two or more P1 outages (I ≥ 0.3) within any
-    91 days (a quarter), or any single outage longer than the tolerance τ_out.
+    91 days (a quarter), or any single P1 outage longer than the tolerance τ_out.
     """
     if operating_hours <= 0:
         raise PlanInputError(f"operating_hours={operating_hours}: must be > 0")
@@ -243,7 +243,9 @@ def disruption(outages: Sequence[Outage], operating_hours: float, tolerance_h: f
     score = sum(o.impact * o.lost_operating_h for o in outages) / operating_hours
     p1_days = sorted(o.day for o in outages if o.impact >= P1_IMPACT)
     p1_cluster = any(b - a <= QUARTER_DAYS for a, b in itertools.pairwise(p1_days))
-    longest = max((o.lost_operating_h for o in outages), default=0.0)
+    # τ_out is the longest acceptable single P1 outage (spec §2.1): a printer down for a
+    # week is a nuisance, not a breach of the tolerance
+    longest = max((o.lost_operating_h for o in outages if o.impact >= P1_IMPACT), default=0.0)
     if score > DISRUPTION_RED:
         status: Status = "red"
         reason = f"{score:.2%} of business capacity lost"
@@ -252,7 +254,7 @@ def disruption(outages: Sequence[Outage], operating_hours: float, tolerance_h: f
         reason = "two or more P1 outages within a quarter"
     elif longest > tolerance_h:
         status = "red"
-        reason = f"an outage of {longest:.1f} operating h, over the {tolerance_h:g} h tolerance"
+        reason = f"a P1 outage of {longest:.1f} operating h, over the {tolerance_h:g} h tolerance"
     elif score > DISRUPTION_AMBER:
         status = "amber"
         reason = f"{score:.2%} of business capacity lost"

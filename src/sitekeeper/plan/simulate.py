@@ -3,22 +3,33 @@
 Pure and reproducible: every random number comes from a SeedSequence derived from the seed,
 with one stream per process, so the same seed gives bit-identical results. Trials run in
 chunks to bound memory; each chunk has its own stream, so results do not depend on timing.
+
+With `managed` (a set of device ids) a third plan is costed on the same draws: the hybrid,
+managed for those devices only (spec §8.3). The devices outside it follow break-fix restore,
+get no planned replacement, no soft-incident reduction and no per-device fee; the site fee is
+still paid; security is break-fix's, because patching, MFA and e-mail filtering protect the
+site only when every device is under the plan (so a plan covering every device is exactly
+managed, and one covering none is break-fix plus the site fee). Asking for the hybrid draws no
+extra random number, so break-fix and managed come out the same with or without it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import reduce
 
 import numpy as np
 
 from sitekeeper.plan.devices import Columns, columns
-from sitekeeper.plan.dists import FloatArray, IntArray
+from sitekeeper.plan.dists import BoolArray, FloatArray, IntArray
 from sitekeeper.plan.errors import PlanInputError
 from sitekeeper.plan.inputs import ClientParams, Estate, Power, Priors, RateCard, Security
-from sitekeeper.plan.ledger import Ledger, ModelCosts, concat
-from sitekeeper.plan.power import Cuts, battery_events, draw_cuts, site_outages
+from sitekeeper.plan.ledger import Ledger, ModelCosts, RootHours, concat
+from sitekeeper.plan.power import BatteryEvents, Cuts, battery_events, draw_cuts, site_outages
 from sitekeeper.plan.restore import (
     Randoms,
+    Restoration,
     RestorePolicy,
     break_fix_policy,
     managed_policy,
@@ -46,30 +57,65 @@ class ModelParams:
 
 
 @dataclass(frozen=True)
+class HybridRun:
+    """The hybrid plan's results: managed for the devices where `managed` is true."""
+
+    costs: ModelCosts
+    roots: RootHours
+    managed: BoolArray  # per device, in estate order
+
+
+@dataclass(frozen=True)
 class Simulation:
     bf: ModelCosts
     ms: ModelCosts
     n_trials: int
     seed: int
+    bf_roots: RootHours  # downtime hours by root device, summed over trials
+    ms_roots: RootHours
+    hybrid: HybridRun | None = None
+
+
+def managed_mask(estate: Estate, managed: Collection[str]) -> BoolArray:
+    """Per device (estate order): whether its id is in `managed`; an unknown id is an error."""
+    ids = {d.id for d in estate.devices}
+    unknown = sorted(set(managed) - ids)
+    if unknown:
+        raise PlanInputError(
+            f"managed devices: unknown id(s) {', '.join(map(repr, unknown))}; "
+            "give ids of the estate's devices"
+        )
+    return np.asarray([d.id in managed for d in estate.devices], dtype=np.bool_)
 
 
 def simulate(
-    estate: Estate, client: ClientParams, params: ModelParams, n_trials: int, seed: int
+    estate: Estate,
+    client: ClientParams,
+    params: ModelParams,
+    n_trials: int,
+    seed: int,
+    managed: Collection[str] | None = None,
 ) -> Simulation:
+    """Both support models (and the hybrid over `managed`, if given) on the same draws."""
     if n_trials < 2:
         raise PlanInputError(f"n_trials = {n_trials}: need at least 2 trials for a spread")
     cols = columns(estate)
-    bf_parts: list[ModelCosts] = []
-    ms_parts: list[ModelCosts] = []
+    mask = None if managed is None else managed_mask(estate, managed)
+    parts: list[list[Ledger]] = []
     for i, start in enumerate(range(0, n_trials, CHUNK)):
         n = min(CHUNK, n_trials - start)
         streams = np.random.SeedSequence(seed, spawn_key=(i,)).spawn(6)
-        bf, ms = _chunk(
-            estate, cols, client, params, n, [np.random.default_rng(s) for s in streams]
-        )
-        bf_parts.append(bf)
-        ms_parts.append(ms)
-    return Simulation(concat(bf_parts), concat(ms_parts), n_trials, seed)
+        rngs = [np.random.default_rng(s) for s in streams]
+        parts.append(_chunk(estate, cols, client, params, n, rngs, mask))
+
+    def costs(k: int) -> ModelCosts:
+        return concat([p[k].freeze() for p in parts])
+
+    def roots(k: int) -> RootHours:
+        return reduce(lambda a, b: a + b, (p[k].roots() for p in parts))
+
+    hybrid = None if mask is None else HybridRun(costs(2), roots(2), mask)
+    return Simulation(costs(0), costs(1), n_trials, seed, roots(0), roots(1), hybrid)
 
 
 def seat_impact(estate: Estate, client: ClientParams) -> float:
@@ -90,7 +136,9 @@ def _chunk(
     params: ModelParams,
     n: int,
     rngs: list[np.random.Generator],
-) -> tuple[ModelCosts, ModelCosts]:
+    managed: BoolArray | None,
+) -> list[Ledger]:
+    """One chunk's ledgers: break-fix, managed, and the hybrid when `managed` is given."""
     r_param, r_wear, r_soft, r_power, r_battery, r_sec = rngs
     pri = params.priors
     theta = pri.frailty.draw(r_param, n)
@@ -101,15 +149,22 @@ def _chunk(
         rate[:, np.asarray([c == cls for c in cols.classes])] = pri.class_rates[cls].draw(
             r_param, n
         )[:, None]
-    bf, ms = Ledger(n), Ledger(n)
-    ms.fee += 12.0 * (cols.monthly_fee.sum() + params.rates.site_fee_monthly)
+    bf, ms = Ledger(n, cols.n), Ledger(n, cols.n)
+    hy = None if managed is None else Ledger(n, cols.n)
+    site_fee = params.rates.site_fee_monthly
+    ms.fee += 12.0 * (cols.monthly_fee.sum() + site_fee)
     sched = client.schedule
 
-    wear = simulate_wearout(cols, n, r_wear, params.ms, params.max_renewals)
+    wear = simulate_wearout(cols, n, r_wear, params.ms, params.max_renewals, managed)
     bf.hardware += wear.bf_hardware
     ms.hardware += wear.ms_hardware
     if params.rates.bill_planned_work:
         ms.labour += wear.ms_planned_h * params.rates.project_rate
+    if hy is not None and managed is not None and wear.hybrid is not None:
+        hy.fee += 12.0 * (np.where(managed, cols.monthly_fee, 0.0).sum() + site_fee)
+        hy.hardware += wear.hybrid.hardware
+        if params.rates.bill_planned_work:
+            hy.labour += wear.hybrid.planned_h * params.rates.project_rate
 
     # soft incidents: managed keeps each break-fix incident with probability 1 − e_soft
     counts = r_soft.poisson(rate * theta[:, None])
@@ -121,26 +176,38 @@ def _chunk(
         Randoms.draw(r_soft, len(cells)),
     )
     keep = r_soft.random(len(cells)) < (1.0 - e_soft[soft.trial])
-    _outages(bf, params.bf, True, params, sched, cols, soft, None, wear.bf)
-    _outages(ms, params.ms, False, params, sched, cols, soft, keep, wear.ms)
+    _outages(bf, False, params, sched, cols, soft, None, wear.bf)
+    _outages(ms, True, params, sched, cols, soft, keep, wear.ms)
+    if hy is not None and managed is not None and wear.hybrid is not None:
+        keep_hy = keep | ~managed[soft.device]
+        _outages(hy, managed, params, sched, cols, soft, keep_hy, wear.hybrid.failures)
+    ledgers = [bf, ms] if hy is None else [bf, ms, hy]
 
     cuts = draw_cuts(params.power, n, r_power)
     site = site_outages(cuts, params.power, bool(cols.battery.any()))
     lost = sched.operating_hours(site.t0 + site.duration) - sched.operating_hours(site.t0)
-    for ledger in (bf, ms):
-        ledger.outages(site.trial, np.ones(len(lost)), lost)
-    _batteries(estate, cols, cuts, params, sched, r_battery, bf, ms)
+    for ledger in ledgers:
+        ledger.outages(site.trial, np.ones(len(lost)), lost, None)
+    _batteries(estate, cols, cuts, params, sched, r_battery, ledgers, managed)
 
     book_security(
-        params.security, params.rates, sched, seat_impact(estate, client), p_major, r_sec, bf, ms
+        params.security,
+        params.rates,
+        sched,
+        seat_impact(estate, client),
+        p_major,
+        r_sec,
+        bf,
+        ms,
+        hy,
+        managed is not None and bool(managed.all()),
     )
-    return bf.freeze(), ms.freeze()
+    return ledgers
 
 
 def _outages(
     ledger: Ledger,
-    policy: RestorePolicy,
-    billed: bool,
+    managed: bool | BoolArray,
     params: ModelParams,
     sched: Schedule,
     cols: Columns,
@@ -148,7 +215,10 @@ def _outages(
     keep: np.ndarray | None,
     wear: Failures,
 ) -> None:
-    """Restore soft incidents and failures; book downtime and (break-fix) labour."""
+    """Restore soft incidents and failures; book downtime and break-fix call-outs.
+
+    `managed` is the model (True: managed, False: break-fix) or, for the hybrid, per device.
+    """
     if keep is not None:
         soft = Failures(soft.trial[keep], soft.device[keep], soft.t0[keep], soft.randoms.take(keep))
     trial: IntArray = np.concatenate([soft.trial, wear.trial])
@@ -162,15 +232,28 @@ def _outages(
         )
     )
     impact = cols.impact(device, rnd.failover, params.q_failover_fail)
-    res = restore(policy, sched, t0, impact, hardware, cols.repair_median_h[device], rnd)
-    lost = sched.operating_hours(res.end) - sched.operating_hours(t0)
-    ledger.outages(trial, impact, lost)
-    if billed:
-        ledger.add(
-            ledger.labour,
-            trial,
-            _call_out(params.rates, sched, res.repair_h, res.start, res.emergency),
+
+    def run(policy: RestorePolicy) -> Restoration:
+        return restore(policy, sched, t0, impact, hardware, cols.repair_median_h[device], rnd)
+
+    if isinstance(managed, bool):
+        res = run(params.ms if managed else params.bf)
+        billed = np.full(len(trial), not managed)
+    else:
+        on = managed[device]
+        res_bf, res_ms = run(params.bf), run(params.ms)
+        res = Restoration(
+            *(
+                np.where(on, getattr(res_ms, f), getattr(res_bf, f))
+                for f in Restoration.__dataclass_fields__
+            )
         )
+        billed = ~on
+    lost = sched.operating_hours(res.end) - sched.operating_hours(t0)
+    ledger.outages(trial, impact, lost, device)
+    if billed.any():
+        bill = _call_out(params.rates, sched, res.repair_h, res.start, res.emergency)
+        ledger.add(ledger.labour, trial[billed], bill[billed])
 
 
 def _call_out(
@@ -191,37 +274,47 @@ def _batteries(
     params: ModelParams,
     sched: Schedule,
     rng: np.random.Generator,
-    bf: Ledger,
-    ms: Ledger,
+    ledgers: list[Ledger],
+    managed: BoolArray | None,
 ) -> None:
-    pw, rates = params.power, params.rates
-    for ev in battery_events(estate, cols, cuts, pw, rng):
-        dev = estate.devices[ev.device]
-        cost = estate.profiles[dev.device_class].battery_cost
+    """Book the power cuts that found a UPS battery dead, and the batteries bought."""
+    for ev in battery_events(estate, cols, cuts, params.power, rng):
+        cost = estate.profiles[estate.devices[ev.device].device_class].battery_cost
         impact = cols.impact(
             np.full(len(ev.failover), ev.device), ev.failover, params.q_failover_fail
         )
-        for ledger, demand, bought in (
-            (bf, ev.demand_bf, ev.bought_bf),
-            (ms, ev.demand_ms, ev.bought_ms),
-        ):
-            trial = np.flatnonzero(demand)
-            t0 = ev.cut_time[trial]
-            end = t0 + ev.cut_duration[trial] + pw.restart_h
-            lost = sched.operating_hours(end) - sched.operating_hours(t0)
-            ledger.outages(trial, impact[trial], lost)
-            ledger.battery_demands += demand
-            ledger.hardware += np.where(bought, cost, 0.0)
-        bf.add(
-            bf.labour,
-            np.flatnonzero(ev.bought_bf),
-            _call_out(
-                rates,
-                sched,
-                np.full(int(ev.bought_bf.sum()), pw.battery_swap_h),
-                ev.cut_time[ev.bought_bf],
-                np.zeros(int(ev.bought_bf.sum()), bool),
-            ),
-        )
+        models = [False, True] + ([] if managed is None else [bool(managed[ev.device])])
+        for ledger, is_managed in zip(ledgers, models, strict=True):
+            _battery(ledger, is_managed, ev, impact, cost, params, sched)
+
+
+def _battery(
+    ledger: Ledger,
+    managed: bool,
+    ev: BatteryEvents,
+    impact: FloatArray,
+    cost: float,
+    params: ModelParams,
+    sched: Schedule,
+) -> None:
+    pw, rates = params.power, params.rates
+    demand, bought = (ev.demand_ms, ev.bought_ms) if managed else (ev.demand_bf, ev.bought_bf)
+    trial = np.flatnonzero(demand)
+    t0 = ev.cut_time[trial]
+    end = t0 + ev.cut_duration[trial] + pw.restart_h
+    lost = sched.operating_hours(end) - sched.operating_hours(t0)
+    ledger.outages(trial, impact[trial], lost, np.full(len(trial), ev.device))
+    ledger.battery_demands += demand
+    ledger.hardware += np.where(bought, cost, 0.0)
+    if managed:
         if rates.bill_planned_work:
-            ms.labour += np.where(ev.bought_ms, pw.battery_swap_h * rates.project_rate, 0.0)
+            ledger.labour += np.where(bought, pw.battery_swap_h * rates.project_rate, 0.0)
+        return
+    k = int(bought.sum())
+    ledger.add(
+        ledger.labour,
+        np.flatnonzero(bought),
+        _call_out(
+            rates, sched, np.full(k, pw.battery_swap_h), ev.cut_time[bought], np.zeros(k, bool)
+        ),
+    )

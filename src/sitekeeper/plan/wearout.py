@@ -8,6 +8,9 @@ Most cells have no event in the year: each segment draws its uniforms for every 
 (so the random streams do not depend on it) but runs the exact model only on the cells whose
 uniform lets them fail or whose planned replacement can fall in the year; skipped cells would
 have had no event, so the results are the same for a fraction of the work.
+
+Given a per-device `managed` mask, a third (hybrid) path is read off the same cells: managed
+devices follow the managed path, the others the break-fix path. It draws nothing of its own.
 """
 
 from __future__ import annotations
@@ -32,12 +35,22 @@ class Failures:
 
 
 @dataclass(frozen=True)
+class HybridWear:
+    """The hybrid plan's wear-out: managed devices' managed events, the others' break-fix ones."""
+
+    failures: Failures
+    hardware: FloatArray
+    planned_h: FloatArray
+
+
+@dataclass(frozen=True)
 class WearOut:
     bf: Failures
     ms: Failures
     bf_hardware: FloatArray  # per trial: purchases + BV_start − BV_end
     ms_hardware: FloatArray
     ms_planned_h: FloatArray  # per trial: hands-on hours of planned and predicted replacements
+    hybrid: HybridWear | None = None
 
 
 class _Path:
@@ -79,6 +92,7 @@ def simulate_wearout(
     rng: np.random.Generator,
     ms_policy: RestorePolicy,
     max_renewals: int = 3,
+    managed: BoolArray | None = None,
 ) -> WearOut:
     n = cols.n
     age0 = np.tile(cols.age_y, n_trials)
@@ -89,6 +103,8 @@ def simulate_wearout(
     planned_h = np.zeros(n_trials)
     bf_parts: list[Failures] = []
     ms_parts: list[Failures] = []
+    hy_parts: list[Failures] = []
+    hy_planned_h = np.zeros(n_trials)
     idx: IntArray = np.arange(n_trials * n)
     for segment in range(1 + max_renewals):
         if idx.size == 0:
@@ -130,15 +146,29 @@ def simulate_wearout(
         planned_h += np.bincount(pred.trial, weights=hours, minlength=n_trials)
         plan_h = ms_policy.repair_multiplier * cols.repair_median_h[dev[plan]]
         planned_h += np.bincount(trial[plan], weights=plan_h, minlength=n_trials)
+        if managed is not None:
+            m = managed[dev]
+            hy_parts.append(cut.events(fail_bf & ~m, t_bf))
+            hy_parts.append(cut.events(broke & ~predicted & m, t_ms))
+            mp = managed[pred.device]
+            hy_planned_h += np.bincount(pred.trial[mp], weights=hours[mp], minlength=n_trials)
+            mp = managed[dev[plan]]
+            hy_planned_h += np.bincount(trial[plan][mp], weights=plan_h[mp], minlength=n_trials)
         bf.renew(idx, fail_bf, t_bf)
         ms.renew(idx, plan | broke, np.where(plan, t_plan, t_ms))
         idx = idx[fail_bf | plan | broke]
+    per_bf, per_ms = _per_device(cols, bf, n_trials), _per_device(cols, ms, n_trials)
+    hybrid = None
+    if managed is not None:
+        per_hy = np.where(managed, per_ms, per_bf)
+        hybrid = HybridWear(_join(hy_parts), per_hy.sum(axis=1), hy_planned_h)
     return WearOut(
         _join(bf_parts),
         _join(ms_parts),
-        _hardware(cols, bf, n_trials),
-        _hardware(cols, ms, n_trials),
+        per_bf.sum(axis=1),
+        per_ms.sum(axis=1),
         planned_h,
+        hybrid,
     )
 
 
@@ -167,15 +197,15 @@ def lognormal_hours(policy: RestorePolicy, median: FloatArray, z: FloatArray) ->
     return out
 
 
-def _hardware(cols: Columns, path: _Path, n_trials: int) -> FloatArray:
-    """Economic depreciation per trial: purchases + BV_start − BV_end (straight line)."""
+def _per_device(cols: Columns, path: _Path, n_trials: int) -> FloatArray:
+    """Economic depreciation per (trial, device): purchases + BV_start − BV_end (straight
+    line); summed over devices it is the model's hardware cost per trial."""
     shape = (n_trials, cols.n)
     end_age = (path.age + (YEAR_H - path.start) / YEAR_H).reshape(shape)
     life = cols.book_life_y
     bv0 = cols.cost * np.maximum(0.0, 1.0 - cols.age_y / life)
     bv1 = cols.cost * np.maximum(0.0, 1.0 - end_age / life)
-    per = path.buys.reshape(shape) * cols.cost + bv0 - bv1
-    out: FloatArray = per.sum(axis=1)
+    out: FloatArray = path.buys.reshape(shape) * cols.cost + bv0 - bv1
     return out
 
 

@@ -6,6 +6,7 @@ auth_pages  /login, /logout, /setup
 views       what pages show, shaped from the read models through the Scope
 pages       /, /clients/{id}, /sites/{id}, /devices/{id} and their /live/... regions
 incidents   /incidents, /incidents/{id} (with ack, comment, resolve) and their live regions
+advice      /clients/{key}/advice: the advisor's report, charts as inline SVG (advice_svg)
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from sitekeeper.web import auth_pages, channels, incidents, pages
+from sitekeeper.web import advice, auth_pages, channels, incidents, pages
 from sitekeeper.web.render import render
 from sitekeeper.web.security import LoginLimits, LoginRequired, PageError, login_redirect
 from sitekeeper.web.templating import STATIC_DIR
@@ -27,6 +28,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(incidents.router)
     app.include_router(channels.router)
+    app.include_router(advice.router)
 
     async def _login(request: Request, exc: Exception) -> Response:
         return login_redirect(request)

@@ -17,6 +17,7 @@ from fastapi.security import HTTPBearer
 
 from sitekeeper.api.errors import ApiError
 from sitekeeper.api.routes import (
+    advice,
     checks,
     clients,
     devices,
@@ -37,6 +38,7 @@ MODULES = (
     me,
     overview,
     clients,
+    advice,
     sites,
     devices,
     checks,

@@ -38,6 +38,12 @@
     showNote("the server answered " + evt.detail.xhr.status);
   });
 
+  // "Print" buttons (the advisor's page): the print stylesheet shapes the page for paper.
+  document.addEventListener("click", function (evt) {
+    var target = evt.target;
+    if (target && target.closest && target.closest("[data-print]")) window.print();
+  });
+
   // Screen readers hear the summary when it changes, not every swap.
   var status = document.getElementById("live-status");
   var lastSummary = null;
