@@ -165,3 +165,34 @@ def test_the_portfolio_lists_break_fix_clients_worst_first(demo: Store) -> None:
         assert portfolio(session, client_ids=[home.id], plans=()) == [
             r for r in portfolio(session, plans=()) if r.client == "home"
         ]
+
+
+def test_rate_card_classes_are_the_models_and_bad_numbers_are_refused() -> None:
+    import typing
+
+    from pydantic import ValidationError
+
+    from sitekeeper.inventory.models import AdvisorClass, Lifecycle, ServicePlan
+    from sitekeeper.plan import DEFAULT_PROFILES
+
+    assert set(typing.get_args(AdvisorClass)) == set(DEFAULT_PROFILES)
+    with pytest.raises(ValidationError, match="device_fees"):
+        ServicePlan.model_validate({"rate_card": {"device_fees": {"laptop": 50}}})
+    for bad in ({"downtime_cost": float("inf")}, {"rate_card": {"bf_rate": float("nan")}}):
+        with pytest.raises(ValidationError):
+            ServicePlan.model_validate(bad)
+    with pytest.raises(ValidationError):
+        Lifecycle.model_validate({"replacement_cost": float("inf")})
+
+
+def test_a_stated_zero_is_a_value_not_a_default() -> None:
+    from sitekeeper.advisor.settings import downtime_cost, tolerance_hours
+
+    stated = downtime_cost(
+        {"employees": 10, "loaded_cost": 0, "revenue_per_hour": 100, "revenue_lost_share": 0.5},
+        None,
+    )
+    assert stated.value == 50.0 and stated.source == "estimated"
+    assert downtime_cost({"employees": 10, "productivity_loss": 0}, None).value == 0.0
+    assert tolerance_hours({"tolerance_hours": 0}) == 0.0
+    assert tolerance_hours({}) == 8.0

@@ -77,3 +77,15 @@ def test_unknown_and_missing_columns_are_named_with_the_list_of_columns() -> Non
     assert caught.value.problems[1] == "line 1: missing column(s) ref, opened"
     with pytest.raises(TicketImportError, match="the file is empty"):
         parse_tickets("", "t.csv", UTC, NOW)
+
+
+def test_every_problem_of_a_row_is_listed_and_refs_repeat_even_after_a_bad_row() -> None:
+    text = "ref,opened,impact,after_hours\nA,0001-01-01,1.5,maybe\nA,2025-03-01,,\n"
+    with pytest.raises(TicketImportError) as caught:
+        parse_tickets(text, "t.csv", UTC, NOW)
+    assert caught.value.problems == [
+        "line 2: opened 0001-01-01 is before 1980; check the date",
+        "line 2: impact 1.5 must be between 0 and 1",
+        "line 2: after_hours 'maybe' must be yes or no",
+        "line 3: ref 'A' repeats line 2",
+    ]

@@ -97,3 +97,17 @@ def test_unknown_client_and_unreadable_file_exit_2(env_store: str, tmp_path: Pat
     assert missing.exit_code == 2 and "cannot read" in missing.stderr
     stdin = runner.invoke(app, ["history", "import", "acme", "-", "--json"], input=GOOD)
     assert stdin.exit_code == 0 and json.loads(stdin.stdout)["added"] == 3
+
+
+def test_tickets_older_than_the_advisor_reads_are_kept_and_said(
+    env_store: str, tmp_path: Path
+) -> None:
+    _apply(tmp_path)
+    from datetime import date, timedelta
+
+    recent = (date.today() - timedelta(days=30)).isoformat()
+    old = f"ref,opened\nOLD-1,2019-05-01\nNEW-1,{recent}\n"
+    result = runner.invoke(app, ["history", "import", "acme", "-"], input=old)
+    assert result.exit_code == 0, result.output
+    assert "1 ticket(s) are older than 36 months" in result.output
+    assert _list()["total"] == 2

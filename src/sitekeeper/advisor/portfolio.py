@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sitekeeper.advisor.evidence import CALIBRATION_MONTHS, DAY_S, MONTH_D, evidence
 from sitekeeper.advisor.history import load_history
 from sitekeeper.advisor.report import load_client
-from sitekeeper.advisor.settings import DEFAULT_TOLERANCE_H, schedule
+from sitekeeper.advisor.settings import observed_from, schedule, tolerance_hours
 from sitekeeper.db import models as m
 from sitekeeper.plan.from_inventory import estate_from_inventory
 
@@ -66,10 +66,10 @@ def portfolio(
             estate.profiles,
             events,
             now,
-            data.created_at,
+            observed_from(service, data.created_at, data.tz),
             data.tz,
             schedule(str(service.get("hours") or "office")),
-            float(service.get("tolerance_hours") or DEFAULT_TOLERANCE_H),
+            tolerance_hours(service),
             service.get("users") or service.get("employees") or None,
             data.end_of_support,
         )

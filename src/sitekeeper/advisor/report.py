@@ -25,6 +25,7 @@ from sitekeeper.advisor.settings import (
     Overrides,
     Settings,
     client_params,
+    observed_from,
     resolve,
     with_fees,
 )
@@ -177,6 +178,7 @@ def _history_doc(ev: Evidence, tz: zoneinfo.ZoneInfo) -> dict[str, Any]:
     return {
         "months_of_history": round(ev.months, 1),
         "events": ev.events,
+        "window_events": sum(ev.monthly_counts),
         "window_months": ev.window_months,
         "months": months,
         "monthly_counts": list(ev.monthly_counts),
@@ -222,6 +224,7 @@ def _assumed(settings: Settings, ev: Evidence, devices: list[InventoryDevice]) -
         out.append(
             "rate card defaults (S: published break-fix rate cards; fees A) for: "
             + ", ".join(defaults)
+            + " (set them under service.rate_card)"
         )
     if ev.events == 0 and ev.months < 1:
         out.append("no history yet: the fleet priors stand in for the client's own rates")
@@ -273,7 +276,7 @@ def run(
         estate.profiles,
         events,
         now,
-        data.created_at,
+        observed_from(data.service, data.created_at, data.tz),
         data.tz,
         client.schedule,
         settings.tolerance.value,
@@ -377,8 +380,17 @@ def _reason(r: Run) -> str:
     """The verdict's reason; a borderline one names the hybrid worth considering."""
     reason = r.comparison.reason
     h = r.hybrid
+    if r.comparison.verdict != "borderline":
+        return reason
     partial = h is not None and 0 < len(h.devices) < len(r.estate.devices)
-    if r.comparison.verdict == "borderline" and h is not None and partial:
+    if not partial:
+        cmp = r.comparison
+        return (
+            f"too close to call: managed saves {cmp.delta_mean:,.0f} ± {cmp.delta_se:,.0f} a "
+            "year; no subset of devices does better on its own (the tornado shows which "
+            "inputs matter)"
+        )
+    if h is not None:
         shown = ", ".join(h.devices[:6]) + (" ..." if len(h.devices) > 6 else "")
         reason = (
             f"too close to call; managing only {shown} (the high-blast-radius devices) "

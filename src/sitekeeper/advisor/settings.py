@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sitekeeper.plan import ClassProfile, ClientParams, PlanInputError, RateCard, Schedule
@@ -58,9 +59,15 @@ class Settings:
     hours_source: str
     tolerance: Stated
     rates: RateCard
-    rate_sources: dict[str, str]  # rate field → 'inventory' or 'default'
+    rate_sources: dict[str, str]  # rate_card field → 'inventory' or 'default'
     device_fees: dict[str, float]  # class → monthly fee stated in the rate card
     users: int | None
+
+
+def _given(service: Mapping[str, Any], key: str, default: float) -> float:
+    """The stated value (a stated 0 is a value), else the default."""
+    value = service.get(key)
+    return default if value is None else float(value)
 
 
 def downtime_cost(
@@ -79,9 +86,9 @@ def downtime_cost(
             "(what an hour with the whole site down costs), or `employees:` for the bottom-up "
             "estimate, or give it for this run (--downtime-cost; ?cost= in the API)"
         )
-    cost = float(service.get("loaded_cost") or DEFAULT_LOADED_COST)
-    share = float(service.get("productivity_loss") or DEFAULT_PRODUCTIVITY_LOSS)
-    lost_share = float(service.get("revenue_lost_share") or 0.0)
+    cost = _given(service, "loaded_cost", DEFAULT_LOADED_COST)
+    share = _given(service, "productivity_loss", DEFAULT_PRODUCTIVITY_LOSS)
+    lost_share = _given(service, "revenue_lost_share", 0.0)
     value = (employees or 0) * cost * share + float(revenue or 0.0) * lost_share
     detail = f"{employees or 0} staff × {cost:,.2f}/h × {share:.0%} of work lost"
     if revenue:
@@ -99,7 +106,7 @@ def resolve(service: Mapping[str, Any], overrides: Overrides) -> Settings:
     if overrides.tolerance_h is not None:
         tolerance = Stated(overrides.tolerance_h, overrides.source)
     elif service.get("tolerance_hours") is not None:
-        tolerance = Stated(float(service["tolerance_hours"]), "inventory")
+        tolerance = Stated(tolerance_hours(service), "inventory")
     else:
         tolerance = Stated(DEFAULT_TOLERANCE_H, "default")
     card = dict(service.get("rate_card") or {})
@@ -107,9 +114,9 @@ def resolve(service: Mapping[str, Any], overrides: Overrides) -> Settings:
         _RATE_FIELDS[k]: float(v) for k, v in card.items() if k in _RATE_FIELDS
     }
     rates = dataclasses.replace(RateCard(), **changes)
+    # by the inventory's names, and only the fields a rate card can set
     sources = {
-        f.name: ("inventory" if f.name in changes else "default")
-        for f in dataclasses.fields(RateCard)
+        key: ("inventory" if key in card else "default") for key in (*_RATE_FIELDS, "device_fees")
     }
     return Settings(
         plan=str(service.get("plan") or "managed"),
@@ -150,3 +157,20 @@ def with_fees(
         name: dataclasses.replace(p, monthly_fee=fees[name]) if name in fees else p
         for name, p in profiles.items()
     }
+
+
+def tolerance_hours(service: Mapping[str, Any]) -> float:
+    """The client's stated tolerance (a stated 0 counts), else the default."""
+    return _given(service, "tolerance_hours", DEFAULT_TOLERANCE_H)
+
+
+def observed_from(service: Mapping[str, Any], created_at: float, tz: Any) -> float:
+    """When the client's history starts: when it was added, or `service.since` if earlier
+    (tickets before that are still read; the earliest of them starts it otherwise)."""
+    since = service.get("since")
+    if not since:
+        return created_at
+    start = date.fromisoformat(str(since))
+    from datetime import datetime
+
+    return min(created_at, datetime(start.year, start.month, start.day, tzinfo=tz).timestamp())

@@ -23,8 +23,10 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
+from typing import TypeVar
 
 from sitekeeper.errors import SitekeeperError
 
@@ -43,6 +45,8 @@ COLUMNS = (
 REQUIRED = ("ref", "opened")
 MAX_ROWS = 100_000
 MAX_PROBLEMS = 20
+EARLIEST = datetime(1980, 1, 1, tzinfo=UTC).timestamp()
+T = TypeVar("T")
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0", ""}
 
@@ -112,26 +116,47 @@ def _flag(value: str) -> bool:
     raise ValueError(f"after_hours {value!r} must be yes or no")
 
 
-def _row(raw: dict[str, str], tz: tzinfo, now: float) -> TicketRow:
+def _row(raw: dict[str, str], tz: tzinfo, now: float) -> tuple[TicketRow | None, list[str]]:
+    """The row, or every problem it has (each cell is checked)."""
+
     def cell(name: str) -> str:
         return (raw.get(name) or "").strip()
 
+    problems: list[str] = []
+
+    def check(f: Callable[[], T]) -> T | None:
+        try:
+            return f()
+        except ValueError as err:
+            problems.append(str(err))
+            return None
+
     ref = cell("ref")
     if not ref:
-        raise ValueError("ref is empty; every ticket needs its id")
-    if len(ref) > 100:
-        raise ValueError("ref is longer than 100 characters")
+        problems.append("ref is empty; every ticket needs its id")
+    elif len(ref) > 100:
+        problems.append("ref is longer than 100 characters")
+    opened = None
     if not cell("opened"):
-        raise ValueError("opened is empty; when did the problem start?")
-    opened = _when(cell("opened"), tz)
-    if opened > now + 86400:
-        raise ValueError(f"opened {cell('opened')} is in the future")
-    restored = _when(cell("restored"), tz) if cell("restored") else None
-    if restored is not None and restored < opened:
-        raise ValueError(f"restored {cell('restored')} is before opened {cell('opened')}")
+        problems.append("opened is empty; when did the problem start?")
+    else:
+        opened = check(lambda: _when(cell("opened"), tz))
+        if opened is not None and opened > now + 86400:
+            problems.append(f"opened {cell('opened')} is in the future")
+        elif opened is not None and opened < EARLIEST:
+            problems.append(f"opened {cell('opened')} is before 1980; check the date")
+    restored = check(lambda: _when(cell("restored"), tz)) if cell("restored") else None
+    if restored is not None and opened is not None and restored < opened:
+        problems.append(f"restored {cell('restored')} is before opened {cell('opened')}")
     device = cell("device") or None
     if device is not None and len(device) > 63:
-        raise ValueError("device is longer than 63 characters; use the inventory's device id")
+        problems.append("device is longer than 63 characters; use the inventory's device id")
+    impact = check(lambda: _number(cell("impact"), "impact", 0.0, 1.0))
+    labour = check(lambda: _number(cell("labour_hours"), "labour_hours", 0.0, 1000.0))
+    billed = check(lambda: _number(cell("billed"), "billed", 0.0, 1e9))
+    after = check(lambda: _flag(cell("after_hours")))
+    if problems or opened is None:
+        return None, problems
     cause = cell("root_cause") or None
     return TicketRow(
         ref=ref,
@@ -139,12 +164,12 @@ def _row(raw: dict[str, str], tz: tzinfo, now: float) -> TicketRow:
         restored_at=restored,
         device=device,
         root_cause=cause[:200] if cause else None,
-        impact=_number(cell("impact"), "impact", 0.0, 1.0),
-        labour_h=_number(cell("labour_hours"), "labour_hours", 0.0, 1000.0),
-        billed=_number(cell("billed"), "billed", 0.0, 1e9),
-        after_hours=_flag(cell("after_hours")),
+        impact=impact,
+        labour_h=labour,
+        billed=billed,
+        after_hours=bool(after),
         summary=cell("summary")[:2000],
-    )
+    ), []
 
 
 def parse_tickets(text: str, source: str, tz: tzinfo, now: float) -> list[TicketRow]:
@@ -180,16 +205,16 @@ def parse_tickets(text: str, source: str, tz: tzinfo, now: float) -> list[Ticket
             continue
         if not any((v or "").strip() for v in raw.values()):
             continue  # a blank line
-        try:
-            row = _row(raw, tz, now)
-        except ValueError as err:
-            problems.append(f"line {line}: {err}")
+        ref = (raw.get("ref") or "").strip()
+        if ref and ref in seen:
+            problems.append(f"line {line}: ref {ref!r} repeats line {seen[ref]}")
             continue
-        if row.ref in seen:
-            problems.append(f"line {line}: ref {row.ref!r} repeats line {seen[row.ref]}")
-            continue
-        seen[row.ref] = line
-        rows.append(row)
+        if ref:
+            seen[ref] = line
+        row, wrong = _row(raw, tz, now)
+        problems += [f"line {line}: {p}" for p in wrong]
+        if row is not None:
+            rows.append(row)
     if problems:
         raise TicketImportError(source, problems)
     return rows

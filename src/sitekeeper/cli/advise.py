@@ -19,6 +19,7 @@ from sitekeeper.cli.common import EXIT_INVALID, console, fail, handle_errors, op
 
 DEFAULT_SEED = 20240601
 DEFAULT_TRIALS = 10_000
+MIN_STEADY_TRIALS = 1_000  # below this the spread of the answer is itself uncertain
 COMPONENTS = ("fee", "labour", "hardware", "downtime", "security")
 STATUS_STYLE = {"green": "green", "amber": "yellow", "red": "red", "n/a": "dim"}
 
@@ -72,7 +73,7 @@ def _signals(doc: dict[str, Any]) -> None:
         return
     console.print(
         f"[bold]Signs of outgrowing break-fix[/] (last {hist['window_months']} months, "
-        f"{hist['events']} tickets and incidents): [bold]{escape(doc['switch_verdict'])}[/]"
+        f"{hist['window_events']} tickets and incidents): [bold]{escape(doc['switch_verdict'])}[/]"
     )
     table = Table(header_style="bold")
     table.add_column("sign")
@@ -109,7 +110,8 @@ def _explain(doc: dict[str, Any]) -> None:
         )
         console.print(
             f"Three years (break-fix vs managed): {years}; total {c['break_fix_total']:,.0f} "
-            f"vs {c['managed_total']:,.0f}",
+            f"vs {c['managed_total']:,.0f} (years 2 and 3 are indicative: each starts from "
+            "today's devices, aged, without the replacements of the years before)",
             highlight=False,
         )
     bars = doc.get("tornado")
@@ -141,6 +143,11 @@ def _print(doc: dict[str, Any]) -> None:
         f"[bold {colour}]{doc['verdict']}[/] — {escape(doc['reason'])}"
     )
     console.print(escape(headline(doc)), highlight=False)
+    if doc["inputs"]["trials"] < MIN_STEADY_TRIALS:
+        console.print(
+            f"[yellow]note:[/] only {doc['inputs']['trials']:,} simulated years: the numbers "
+            f"are rough; use --trials {DEFAULT_TRIALS:,} for a firm answer"
+        )
     console.print(_costs(doc))
     be = doc["break_even"]
     be_cost = be["downtime_cost_per_hour"]
@@ -155,7 +162,9 @@ def _print(doc: dict[str, Any]) -> None:
                 else "no downtime cost makes managed pay"
             )
         )
-        + f", or a managed fee of {be['monthly_fee']:,.0f}/month",
+        + f"; managed {'stays' if doc['delta']['mean'] > 0 else 'becomes'} cheaper up to a "
+        f"total fee of {be['monthly_fee']:,.0f}/month (now "
+        f"{doc['managed']['components']['fee'] / 12:,.0f})",
         highlight=False,
     )
     drivers = doc.get("drivers") or []
@@ -191,6 +200,7 @@ def advise(
         typer.Option(
             "--downtime-cost",
             min=0.0,
+            max=1e9,
             help="Cost of one hour with the whole site down. Default: the client's "
             "`service: downtime_cost`, or the bottom-up estimate from `employees`.",
         ),

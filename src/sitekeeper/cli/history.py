@@ -109,9 +109,14 @@ def import_(
                 session.commit()
     finally:
         store.close()
+    from sitekeeper.advisor.evidence import CALIBRATION_MONTHS, DAY_S, MONTH_D
+
+    horizon = now - CALIBRATION_MONTHS * MONTH_D * DAY_S
+    older = sum(1 for r in rows if r.opened_at < horizon)
     doc = {
         "client": client,
         "rows": len(rows),
+        "older_than_advisor_reads": older,
         "added": report.added,
         "updated": report.updated,
         "unchanged": len(rows) - report.added - report.updated,
@@ -128,6 +133,12 @@ def import_(
         f"{doc['unchanged']} unchanged",
         highlight=False,
     )
+    if older:
+        console.print(
+            f"[yellow]note:[/] {older} ticket(s) are older than {CALIBRATION_MONTHS} months: "
+            "kept, but the advisor reads only the last 36 months",
+            highlight=False,
+        )
     if report.unknown_devices:
         console.print(
             "[yellow]note:[/] device ids not in the inventory (kept, counted for the client "
@@ -144,13 +155,16 @@ def list_(
     json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """The client's imported tickets and recorded incidents, newest first."""
+    import zoneinfo
+
     from sitekeeper.advisor.history import load_history
 
     store = open_store()
     try:
         with store.session() as session:
-            client_id, _ = _client(session, client)
+            client_id, tz_name = _client(session, client)
             events = load_history(session, client_id, 0.0)
+        tz = zoneinfo.ZoneInfo(tz_name)
     finally:
         store.close()
     newest = list(reversed(events))[:limit]
@@ -169,13 +183,16 @@ def list_(
     if json:
         print_json({"client": client, "total": len(events), "events": rows})
         return
-    table = Table(header_style="bold", title=f"{client}: {len(events)} tickets and incidents")
+    table = Table(
+        header_style="bold",
+        title=f"{client}: {len(events)} tickets and incidents (times in {tz_name})",
+    )
     for col in ("opened", "hours", "device", "cause", "impact", "ref"):
         table.add_column(col)
     for e in newest:
         hours = f"{(e.restored_at - e.opened_at) / 3600:.1f}" if e.restored_at is not None else "—"
         table.add_row(
-            datetime.fromtimestamp(e.opened_at).strftime("%Y-%m-%d %H:%M"),
+            datetime.fromtimestamp(e.opened_at, tz).strftime("%Y-%m-%d %H:%M"),
             hours,
             escape(e.device or "—"),
             escape(e.root_cause or "—"),

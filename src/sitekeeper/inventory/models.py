@@ -147,7 +147,7 @@ class Lifecycle(BaseModel):
     `ambient_c` the room temperature, which shortens UPS battery life above 25 °C.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     end_of_support: date | None = None
     replacement_cost: float | None = Field(default=None, ge=0)
@@ -288,11 +288,31 @@ class Notify(BaseModel):
     storm: Storm = Storm()
 
 
+# The advisor's device classes (sitekeeper.plan.profiles), which a rate card prices; a test
+# keeps the two lists equal.
+AdvisorClass = Literal[
+    "workstation",
+    "server",
+    "nas",
+    "nvr",
+    "switch",
+    "router",
+    "ap",
+    "ups",
+    "camera",
+    "display",
+    "av_control",
+    "audio",
+    "lighting",
+    "projector",
+]
+
+
 class RateCard(BaseModel):
     """What the integrator charges: break-fix labour and the managed fee. Every field is
     optional; unset fields take the advisor's defaults (docs/advisor.md)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     bf_rate: float | None = Field(default=None, ge=0)  # break-fix labour per hour
     after_hours_multiplier: float | None = Field(default=None, ge=1, le=5)
@@ -302,7 +322,7 @@ class RateCard(BaseModel):
     project_rate: float | None = Field(default=None, ge=0)  # planned work under managed
     site_fee: float | None = Field(default=None, ge=0)  # managed, per site per month
     # managed fee per device per month, by advisor class (workstation, server, switch, ...)
-    device_fees: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    device_fees: dict[AdvisorClass, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
 
 
 class ServicePlan(BaseModel):
@@ -313,7 +333,7 @@ class ServicePlan(BaseModel):
     `revenue_per_hour` × `revenue_lost_share`.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     plan: Literal["managed", "break-fix", "hybrid"] = "managed"
     since: date | None = None

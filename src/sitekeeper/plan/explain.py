@@ -72,9 +72,9 @@ def _downtime(
     if hb > 0.0 or hm > 0.0:
         share = hb / total_bf if total_bf > 0 else 0.0
         has_ups = any(estate.profiles[d.device_class].battery for d in estate.devices)
-        cause = "outlast the UPS" if has_ups else "(there is no UPS)"
+        cause = "Power cuts that outlast the UPS" if has_ups else "Power cuts (there is no UPS)"
         text = (
-            f"Power cuts that {cause} take the whole site down: {share:.0%} of break-fix "
+            f"{cause} take the whole site down: {share:.0%} of break-fix "
             "downtime, the same under either model."
         )
         bf, ms = hb * per_year, hm * per_year
