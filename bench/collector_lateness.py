@@ -6,6 +6,12 @@ schedule -> tcp probe (loopback) -> state engine -> store.
 Targets: TCP listeners in a separate process on 127.0.0.1 (accept, close), so their CPU is
 not counted as ours. Reports start lateness (p50/p99/max), missed runs, overlaps prevented,
 results stored, and our CPU time per check.
+
+After the measured window, `--profile-seconds` more are sampled by py-spy (every thread, from
+outside the process, idle time left out; not part of the figures above). Each sample is put
+in a stage by its innermost frame that belongs to one — scheduler, probe, state engine, store
+(ingest, SQLAlchemy, sqlite3) — or else "event loop and sockets"; each stage's share of the
+samples is applied to the measured CPU per check.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import json
 import multiprocessing
 import os
 import resource
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +47,67 @@ def _serve(ports: Any, ready: Any, count: int) -> None:
     asyncio.run(main())
 
 
+# Which stage a sampled stack belongs to: its innermost frame whose file matches one.
+STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("store", ("sitekeeper/results/", "sitekeeper/db/", "sqlalchemy/", "sqlite3")),
+    ("state engine", ("sitekeeper/state/", "sitekeeper/incidents/")),
+    ("probe", ("sitekeeper/probes/", "sitekeeper/protocols/")),
+    ("scheduler", ("sitekeeper/collector/", "sitekeeper/runtime.py")),
+)
+LOOP = "event loop and sockets"
+
+
+def stage_of(stack: str) -> str:
+    """The stage of one collapsed stack ("outer (file:1);...;inner (file:2)")."""
+    for frame in reversed(stack.split(";")):
+        for stage, parts in STAGES:
+            if any(p in frame for p in parts):
+                return stage
+    return LOOP
+
+
+def stage_shares(collapsed: str) -> dict[str, float]:
+    """Each stage's share of py-spy's samples (raw/collapsed format), summing to 1."""
+    totals: dict[str, float] = {}
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        stage = stage_of(stack)
+        totals[stage] = totals.get(stage, 0.0) + int(count)
+    whole = sum(totals.values()) or 1.0
+    return {k: v / whole for k, v in totals.items()}
+
+
+def py_spy() -> str | None:
+    """py-spy on PATH or beside this Python (the dev extra installs it)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    return spy if Path(spy).exists() else None
+
+
+async def sample(seconds: float) -> dict[str, float] | None:
+    """py-spy on this process for `seconds`; None when py-spy is missing or not allowed."""
+    spy = py_spy()
+    if spy is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "stacks.txt"
+        cmd = [spy, "record", "--pid", str(os.getpid()), "--duration", f"{max(1, round(seconds))}"]
+        cmd += ["--rate", "250", "--format", "raw", "--output", str(out), "--nonblocking"]
+        proc = await asyncio.create_subprocess_exec(
+            *cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            await asyncio.wait_for(proc.wait(), seconds + 30)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            return None
+        if proc.returncode != 0 or not out.exists():
+            return None
+        return stage_shares(out.read_text())
+
+
 def inventory(ports: list[int], checks: int, interval: float) -> str:
     lines = [
         f"defaults: {{interval: {interval:g}s, timeout: {min(interval, 2.0):g}s, max_attempts: 3}}",
@@ -56,7 +125,9 @@ def inventory(ports: list[int], checks: int, interval: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def run(rate: int, seconds: float, interval: float, warmup: float) -> dict[str, Any]:
+async def run(
+    rate: int, seconds: float, interval: float, warmup: float, profile_seconds: float
+) -> dict[str, Any]:
     from sitekeeper.clock import SystemClock
     from sitekeeper.inventory.apply import apply_inventory
     from sitekeeper.inventory.validate import parse_inventory
@@ -115,6 +186,12 @@ async def run(rate: int, seconds: float, interval: float, warmup: float) -> dict
                 ((cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)) / elapsed, 3
             ),
         }
+        if profile_seconds > 0:
+            shares = await sample(profile_seconds)
+            result["stage_split"] = "py-spy" if shares else "unavailable"
+            per_check = result["cpu_ms_per_check"] * 1000.0  # µs
+            for stage, share in sorted((shares or {}).items()):
+                result["cpu_us_" + stage.replace(" ", "_")] = round(per_check * share, 1)
         stop.set()
         await task
         store.close()
@@ -133,8 +210,17 @@ def main() -> None:
         "--interval", type=float, default=10.0, help="check interval (checks = rate x interval)"
     )
     ap.add_argument("--warmup", type=float, default=12.0)
+    ap.add_argument(
+        "--profile-seconds",
+        type=float,
+        default=0.0,
+        help="after the measured window, sample this long with py-spy to split CPU per check "
+        "by stage",
+    )
     args = ap.parse_args()
-    result = asyncio.run(run(args.rate, args.seconds, args.interval, args.warmup))
+    result = asyncio.run(
+        run(args.rate, args.seconds, args.interval, args.warmup, args.profile_seconds)
+    )
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 

@@ -104,17 +104,12 @@ class Exporter:
 
 
 @contextmanager
-def running_snmp_exporter(
-    binary: Path, modules: dict[str, Any], workdir: Path, *, start_timeout: float = 15.0
+def _running_exporter(
+    name: str, binary: Path, config: Path, ready_path: str, workdir: Path, start_timeout: float
 ) -> Iterator[Exporter]:
-    """Prometheus' snmp_exporter on a free loopback port with `modules` as its snmp.yml
-    (0.21's layout: module name -> version, auth, get, walk, metrics). JSON is valid YAML,
-    so the file is written with json. Stopped by PID afterwards."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    config = workdir / "snmp.yml"
-    config.write_text(json.dumps(modules, indent=1))
+    """An exporter on a free loopback port with `config`; up when `ready_path` answers."""
     port = _free_tcp_port()
-    log_path = workdir / "snmp_exporter.log"
+    log_path = workdir / f"{name}.log"
     cmd = [
         str(binary),
         f"--config.file={config}",
@@ -128,15 +123,48 @@ def running_snmp_exporter(
         deadline = time.monotonic() + start_timeout
         while True:
             try:
-                with urllib.request.urlopen(f"{base_url}/", timeout=0.5):
+                with urllib.request.urlopen(f"{base_url}{ready_path}", timeout=0.5):
                     break
             except OSError as err:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     tail = log_path.read_text(errors="replace")[-2000:]
-                    raise RuntimeError(
-                        f"snmp_exporter did not come up on {base_url}:\n{tail}"
-                    ) from err
+                    raise RuntimeError(f"{name} did not come up on {base_url}:\n{tail}") from err
                 time.sleep(0.05)  # polling a port that is not open yet; bounded above
         yield Exporter(proc.pid, base_url)
     finally:
         _stop(proc)
+
+
+@contextmanager
+def running_snmp_exporter(
+    binary: Path, modules: dict[str, Any], workdir: Path, *, start_timeout: float = 15.0
+) -> Iterator[Exporter]:
+    """Prometheus' snmp_exporter on a free loopback port with `modules` as its snmp.yml
+    (0.21's layout: module name -> version, auth, get, walk, metrics). JSON is valid YAML,
+    so the file is written with json. Stopped by PID afterwards."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "snmp.yml"
+    config.write_text(json.dumps(modules, indent=1))
+    with _running_exporter(
+        "snmp_exporter", binary, config, "/", workdir, start_timeout
+    ) as exporter:
+        yield exporter
+
+
+BLACKBOX_EXPORTER = Path("/usr/bin/prometheus-blackbox-exporter")
+
+
+@contextmanager
+def running_blackbox_exporter(
+    binary: Path, modules: dict[str, Any], workdir: Path, *, start_timeout: float = 15.0
+) -> Iterator[Exporter]:
+    """Prometheus' blackbox_exporter on a free loopback port with `modules` as the `modules:`
+    of its blackbox.yml (written with json, which is valid YAML). Probe it with
+    `{base_url}/probe?module=NAME&target=...`. Stopped by PID afterwards."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "blackbox.yml"
+    config.write_text(json.dumps({"modules": modules}, indent=1))
+    with _running_exporter(
+        "blackbox_exporter", binary, config, "/-/healthy", workdir, start_timeout
+    ) as exporter:
+        yield exporter

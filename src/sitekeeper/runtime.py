@@ -27,6 +27,7 @@ from sitekeeper.incidents.worker import IncidentWorker
 from sitekeeper.inventory.apply import inventory_version
 from sitekeeper.notify.worker import OutboxWorker, WorkerOptions
 from sitekeeper.observation import Observation
+from sitekeeper.probes.icmp import close_shared as close_icmp
 from sitekeeper.probes.snmp import close_shared as close_snmp
 from sitekeeper.protocols.http import HttpSessions
 from sitekeeper.results.catalog import CheckInfo
@@ -163,6 +164,7 @@ class EmbeddedRuntime:
             await self.sink.close()  # everything probed is stored before we exit
             await self.http.close()
             await close_snmp()  # the SNMP checks' shared UDP socket
+            await close_icmp()  # the icmp checks' shared ICMP sockets
 
     async def _reload_loop(self, stop: asyncio.Event) -> None:
         last_freeze = self.clock.monotonic()

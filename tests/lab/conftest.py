@@ -9,15 +9,17 @@ import pytest
 from labkit import start_lab
 
 from sitekeeper.lab import Lab
+from sitekeeper.probes import icmp as icmp_probe
 from sitekeeper.probes import snmp as snmp_probe
 
 
 @pytest.fixture(autouse=True)
-async def _close_the_snmp_socket() -> AsyncIterator[None]:
-    """The snmp probe shares one client (one UDP socket) per event loop; the runtime closes
-    it at shutdown, and here each test does, once its checks are done."""
+async def _close_the_shared_sockets() -> AsyncIterator[None]:
+    """The snmp and icmp probes share one client (one socket) per event loop; the runtime
+    closes them at shutdown, and here each test does, once its checks are done."""
     yield
     await snmp_probe.close_shared()
+    await icmp_probe.close_shared()
 
 
 @pytest.fixture

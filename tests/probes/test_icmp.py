@@ -1,19 +1,21 @@
-"""The icmp probe: real echoes to loopback, and the access decision and loss logic injected."""
+"""The icmp probe: real echoes to loopback, and the access decision and loss logic injected.
+The pinger itself is tested in tests/protocols/test_icmp_engine.py."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
-import icmplib
 import pytest
 
 from sitekeeper.checks.specs import IcmpCheck
 from sitekeeper.probes import icmp
 from sitekeeper.probes.base import Target
 from sitekeeper.probes.icmp import IcmpAccess, detect_access
+from sitekeeper.protocols.icmp import IcmpPermissionError, PingResult
 
 from .conftest import MakeCtx
 from .servers import LOOPBACK, SLACK
@@ -22,11 +24,18 @@ LOCAL = Target(check_id=5, address=LOOPBACK, name="router")
 QUICK = IcmpCheck(count=3, packet_interval=0.05)
 
 
-def replies(*rtts: float, sent: int = 3) -> icmp.PingFn:
-    """A fake `ping` returning what icmplib would for `rtts` out of `sent` echoes."""
+@pytest.fixture(autouse=True)
+async def _close_the_icmp_sockets() -> AsyncIterator[None]:
+    """The probe shares one pinger per event loop; the runtime closes it at shutdown."""
+    yield
+    await icmp.close_shared()
 
-    async def ping(address: str, **_: Any) -> icmplib.Host:
-        return icmplib.Host(address, sent, list(rtts))
+
+def replies(*rtts: float, sent: int = 3) -> icmp.PingFn:
+    """A fake `ping` returning what the pinger would for `rtts` out of `sent` echoes."""
+
+    async def ping(address: str, **_: Any) -> PingResult:
+        return PingResult(address, sent, rtts)
 
     return ping
 
@@ -62,8 +71,8 @@ async def test_it_cannot_tell_when_icmp_is_not_permitted(make_ctx: MakeCtx) -> N
 async def test_it_cannot_tell_when_the_kernel_refuses_the_socket_after_all(
     make_ctx: MakeCtx,
 ) -> None:
-    async def refused(address: str, **_: Any) -> icmplib.Host:
-        raise icmplib.SocketPermissionError(False)
+    async def refused(address: str, **_: Any) -> PingResult:
+        raise IcmpPermissionError("the kernel refused an ICMP ping socket (IPv4)")
 
     obs = await icmp.probe(LOCAL, QUICK, make_ctx(), access=unprivileged, ping=refused)
     assert obs.ok is None
@@ -99,7 +108,7 @@ async def test_it_judges_partial_loss_against_max_loss_pct(make_ctx: MakeCtx) ->
 
 
 async def test_it_returns_at_the_deadline_when_the_ping_hangs(make_ctx: MakeCtx) -> None:
-    async def stuck(address: str, **_: Any) -> icmplib.Host:
+    async def stuck(address: str, **_: Any) -> PingResult:
         await asyncio.sleep(3600)
         raise AssertionError("unreachable")
 
@@ -113,13 +122,15 @@ async def test_it_returns_at_the_deadline_when_the_ping_hangs(make_ctx: MakeCtx)
 async def test_it_fits_every_echo_wait_inside_the_deadline(make_ctx: MakeCtx) -> None:
     asked: dict[str, Any] = {}
 
-    async def spy(address: str, **kwargs: Any) -> icmplib.Host:
+    async def spy(address: str, **kwargs: Any) -> PingResult:
         asked.update(kwargs)
-        return icmplib.Host(address, 3, [1.0, 1.0, 1.0])
+        return PingResult(address, 3, (1.0, 1.0, 1.0))
 
     await icmp.probe(LOCAL, QUICK, make_ctx(1.0), access=lambda: IcmpAccess.PRIVILEGED, ping=spy)
     assert asked["privileged"] is True
-    assert asked["count"] * asked["timeout"] + 2 * asked["interval"] <= 1.0
+    # echoes go out on a schedule; the last one's wait ends before the deadline
+    assert (asked["count"] - 1) * asked["interval"] + asked["wait"] < 1.0
+    assert asked["wait"] > 0.5
 
 
 def test_it_prefers_ping_sockets_then_raw_sockets() -> None:

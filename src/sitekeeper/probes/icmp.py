@@ -5,6 +5,10 @@ Linux lets a process ping without privileges through "ping sockets" when its gro
 of the two works is found once per process by opening each kind of socket (not by reading
 sysctls: containers and capabilities make the files lie). When neither works the probe
 reports ok=None, "could not tell", with the fix, rather than calling every device down.
+
+Every icmp check of the process shares one `Pinger` (sitekeeper.protocols.icmp), made lazily
+on the running event loop: one socket per address family however many devices are pinged.
+The runtime closes it at shutdown with `close_shared()`.
 """
 
 from __future__ import annotations
@@ -14,14 +18,12 @@ import enum
 import functools
 import socket
 from collections.abc import Awaitable, Callable
-from typing import Any
-
-import icmplib
 
 from sitekeeper.checks.specs import IcmpCheck
 from sitekeeper.observation import Observation, Value
 from sitekeeper.probes._common import describe, timed_out
 from sitekeeper.probes.base import ProbeContext, Target
+from sitekeeper.protocols.icmp import IcmpPermissionError, IcmpResolveError, Pinger, PingResult
 
 MAX_WAIT = 2.0  # per echo: a reply later than this is as good as lost for monitoring
 
@@ -31,7 +33,9 @@ NOT_PERMITTED = (
     "sockets with `setcap cap_net_raw+ep <path to python>`"
 )
 
-PingFn = Callable[..., Awaitable[Any]]  # icmplib.async_ping's shape
+MIN_WAIT = 0.05
+LATE_S = 0.05  # how late the last echo's expiry may come (its sweep, the loop): kept spare
+PingFn = Callable[..., Awaitable[PingResult]]  # shared_ping's shape
 
 
 class IcmpAccess(enum.Enum):
@@ -63,14 +67,45 @@ def process_access() -> IcmpAccess:
     return detect_access()
 
 
-def _values(host: Any) -> dict[str, Value]:
-    sent, received = int(host.packets_sent), int(host.packets_received)
+_shared: dict[bool, tuple[asyncio.AbstractEventLoop, Pinger]] = {}
+
+
+def shared_pinger(*, privileged: bool) -> Pinger:
+    """The process's pinger on the running loop (a new loop, as in tests or each
+    `asyncio.run`, gets a new one; its sockets open on first use)."""
+    loop = asyncio.get_running_loop()
+    shared = _shared.get(privileged)
+    if shared is None or shared[0] is not loop:
+        shared = _shared[privileged] = (loop, Pinger(privileged=privileged))
+    return shared[1]
+
+
+async def close_shared() -> None:
+    """Close the shared pinger (at shutdown, and between tests)."""
+    pingers = [pinger for _, pinger in _shared.values()]
+    _shared.clear()
+    for pinger in pingers:
+        await pinger.close()
+
+
+async def shared_ping(
+    address: str, *, privileged: bool, count: int, interval: float, wait: float, payload_size: int
+) -> PingResult:
+    """`Pinger.ping` on the shared pinger of the kind `privileged` says."""
+    pinger = shared_pinger(privileged=privileged)
+    return await pinger.ping(
+        address, count=count, interval=interval, wait=wait, payload_size=payload_size
+    )
+
+
+def _values(host: PingResult) -> dict[str, Value]:
+    sent, received = host.packets_sent, host.packets_received
     values: dict[str, Value] = {
         "loss_pct": round(100.0 * (sent - received) / sent, 2) if sent else 100.0,
         "packets_sent": sent,
         "packets_received": received,
     }
-    if received:  # icmplib says 0.0 ms for a host that never answered; that is not a time
+    if received:  # no reply, no round-trip time (not 0.0 ms)
         values.update(
             rtt_ms=float(host.avg_rtt),
             rtt_min_ms=float(host.min_rtt),
@@ -86,7 +121,7 @@ async def probe(
     ctx: ProbeContext,
     *,
     access: Callable[[], IcmpAccess] = process_access,
-    ping: PingFn = icmplib.async_ping,
+    ping: PingFn = shared_ping,
 ) -> Observation:
     """`access` and `ping` are seams for tests; the registry uses the defaults."""
     started = ctx.clock.now()
@@ -94,8 +129,10 @@ async def probe(
     if mode is IcmpAccess.DENIED:
         return ctx.observation(target, ok=None, started=started, error=NOT_PERMITTED)
     budget = ctx.remaining()
-    # Spread what is left over the echoes so that even all-lost fits in the deadline.
-    wait = min(MAX_WAIT, max(0.05, (budget - (spec.count - 1) * spec.packet_interval) / spec.count))
+    # Echoes go out every packet_interval whatever the replies; the last one's wait must
+    # still end before the deadline, so that even all-lost is reported as loss.
+    last_sent = (spec.count - 1) * spec.packet_interval
+    wait = min(MAX_WAIT, max(MIN_WAIT, budget - last_sent - LATE_S))
     ctx.log(f"pinging {target.address} x{spec.count} ({mode.value}, {wait:.2f}s per echo)")
     try:
         async with asyncio.timeout(budget):
@@ -103,16 +140,16 @@ async def probe(
                 target.address,
                 count=spec.count,
                 interval=spec.packet_interval,
-                timeout=wait,
+                wait=wait,
                 payload_size=spec.payload_size,
                 privileged=mode is IcmpAccess.PRIVILEGED,
             )
     except TimeoutError:
         error = timed_out(budget, "waiting for echo replies")
         return ctx.observation(target, ok=False, started=started, error=error)
-    except icmplib.SocketPermissionError:
+    except IcmpPermissionError:
         return ctx.observation(target, ok=None, started=started, error=NOT_PERMITTED)
-    except icmplib.NameLookupError:
+    except IcmpResolveError:
         error = f'cannot resolve the address "{target.address}"'
         return ctx.observation(target, ok=False, started=started, error=error)
     except Exception as err:  # a probe never raises; CancelledError is not an Exception

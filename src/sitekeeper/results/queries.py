@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -97,53 +97,106 @@ def device_views(
 
     With `now`, checks without a recent result are marked stale, and a device whose checks are
     all stale is shown UNKNOWN: its last known status is no longer news. `narrow` adds
-    conditions on `m.Device` (the API passes the caller's scope and its filters)."""
-    stmt = (
-        select(m.Device, m.Client.key, m.Site.key, m.DeviceState, m.DeviceEffective)
-        .join(m.Client, m.Device.client_id == m.Client.id)
-        .join(m.Site, m.Device.site_id == m.Site.id)
-        .outerjoin(m.DeviceState, m.DeviceState.device_id == m.Device.id)
-        .outerjoin(m.DeviceEffective, m.DeviceEffective.device_id == m.Device.id)
-        .where(m.Device.retired_at.is_(None))
-    )
-    if client:
-        stmt = stmt.where(m.Client.key == client)
-    if device:
-        stmt = stmt.where(m.Device.key == device)
-    if narrow is not None:
-        stmt = narrow(stmt)
-    rows = session.execute(stmt).all()
-    ids = [row[0].id for row in rows]
-    checks: dict[int, list[CheckView]] = {i: [] for i in ids}
-    if ids:
-        cstmt = (
-            select(m.Check, m.CheckState)
-            .outerjoin(m.CheckState, m.CheckState.check_id == m.Check.id)
-            .where(m.Check.device_id.in_(ids), m.Check.retired_at.is_(None))
-            .order_by(m.Check.device_id, m.Check.id)
+    conditions on `m.Device` (the API passes the caller's scope and its filters).
+
+    The overview reads every device of the MSP through here, so only the columns the views
+    show are selected (no ORM objects, no inventory entry or baseline to decode), and the
+    checks are found with the devices' own conditions rather than a list of their ids."""
+    d, ds, de = m.Device, m.DeviceState, m.DeviceEffective
+
+    def devices(stmt: AnySelect) -> AnySelect:
+        stmt = (
+            stmt.select_from(d)
+            .join(m.Client, d.client_id == m.Client.id)
+            .join(m.Site, d.site_id == m.Site.id)
+            .where(d.retired_at.is_(None))
         )
-        for check, state in session.execute(cstmt):
-            view = _check_view(check, state)
+        if client:
+            stmt = stmt.where(m.Client.key == client)
+        if device:
+            stmt = stmt.where(d.key == device)
+        return narrow(stmt) if narrow is not None else stmt
+
+    stmt = devices(
+        select(
+            d.id,
+            m.Client.key,
+            m.Site.key,
+            d.key,
+            d.name,
+            d.kind,
+            d.system,
+            d.address,
+            d.criticality,
+            d.depends_on,
+            ds.status,
+            ds.since,
+            ds.reason,
+            de.status,
+            de.raw_status,
+            de.reason,
+            de.updated_at,
+        )
+    )
+    stmt = stmt.outerjoin(ds, ds.device_id == d.id).outerjoin(de, de.device_id == d.id)
+    rows = session.execute(stmt).all()
+    checks: dict[int, list[CheckView]] = {row[0]: [] for row in rows}
+    if rows:
+        ch, cs = m.Check, m.CheckState
+        cstmt = (
+            select(
+                ch.id,
+                ch.device_id,
+                ch.name,
+                ch.type,
+                ch.spec,
+                cs.check_id,
+                cs.status,
+                cs.hard_status,
+                cs.state_type,
+                cs.attempt,
+                cs.flapping,
+                cs.since,
+                cs.last_result_at,
+                cs.latency_ms,
+                cs.reason,
+                cs.error,
+                cs.values,
+            )
+            .outerjoin(cs, cs.check_id == ch.id)
+            .where(ch.device_id.in_(devices(select(d.id))), ch.retired_at.is_(None))
+            .order_by(ch.device_id, ch.id)
+        )
+        limits: dict[tuple[Any, Any, Any], float] = {}  # stale_after, per distinct spec
+        for crow in session.execute(cstmt):
+            spec = crow.spec
+            view = _check_view(crow, spec)
             last = view.last_result_at
-            if now is not None and last is not None and now - last > stale_after(check.spec):
-                view = replace(view, stale=True)
-            checks[check.device_id].append(view)
+            if now is not None and last is not None:
+                key = (spec.get("type"), spec.get("interval"), spec.get("timeout"))
+                limit = limits.get(key)
+                if limit is None:
+                    limit = limits[key] = stale_after(spec)
+                if now - last > limit:
+                    view = replace(view, stale=True)
+            if crow.device_id in checks:
+                checks[crow.device_id].append(view)
     views = [
         DeviceView(
-            id=d.id,
-            client=client_key,
-            site=site_key,
-            key=d.key,
-            name=d.name,
-            kind=d.kind,
-            system=d.system,
-            address=d.address,
-            criticality=d.criticality,
-            depends_on=list(d.depends_on),
-            **_status_of(state, eff),
-            checks=sorted(checks[d.id], key=lambda c: -CHECK_SEVERITY[CheckStatus(c.status)]),
+            id=row[0],
+            client=row[1],
+            site=row[2],
+            key=row[3],
+            name=row[4],
+            kind=row[5],
+            system=row[6],
+            address=row[7],
+            criticality=row[8],
+            depends_on=list(row[9]),
+            **_status_of(row[10:13], row[13:17]),
+            checks=sorted(checks[row[0]], key=lambda c: -CHECK_SEVERITY[CheckStatus(c.status)]),
         )
-        for d, client_key, site_key, state, eff in rows
+        for row in rows
     ]
     if now is not None:
         views = [_mark_stale(v, now) for v in views]
@@ -159,14 +212,19 @@ def device_views(
     return views
 
 
-def _status_of(state: m.DeviceState | None, eff: m.DeviceEffective | None) -> dict[str, Any]:
+def _status_of(state: Sequence[Any], eff: Sequence[Any]) -> dict[str, Any]:
     """The status people see: correlation's verdict (UNREACHABLE behind a failed parent,
-    ASLEEP, ...) where it differs from what the device's own checks say."""
-    if state is None:
+    ASLEEP, ...) where it differs from what the device's own checks say.
+
+    `state` is the device state's (status, since, reason), all None without one; `eff` the
+    effective row's (status, raw_status, reason, updated_at), likewise."""
+    status, since, reason = state
+    eff_status, eff_raw, eff_reason, eff_updated = eff
+    if status is None:
         return {"status": DeviceStatus.UNKNOWN.value, "since": None, "reason": "no results yet"}
-    if eff is not None and eff.status != state.status and eff.raw_status == state.status:
-        return {"status": eff.status, "since": eff.updated_at, "reason": eff.reason or state.reason}
-    return {"status": state.status, "since": state.since, "reason": state.reason}
+    if eff_status is not None and eff_status != status and eff_raw == status:
+        return {"status": eff_status, "since": eff_updated, "reason": eff_reason or reason}
+    return {"status": status, "since": since, "reason": reason}
 
 
 def _mark_stale(view: DeviceView, now: float) -> DeviceView:
@@ -181,13 +239,14 @@ def _mark_stale(view: DeviceView, now: float) -> DeviceView:
     )
 
 
-def _check_view(check: m.Check, state: m.CheckState | None) -> CheckView:
-    max_attempts = int(check.spec.get("max_attempts", 3))
-    if state is None:
+def _check_view(row: Any, spec: dict[str, Any]) -> CheckView:
+    """A check's view from a row of the checks query (its state's columns None without one)."""
+    max_attempts = int(spec.get("max_attempts", 3))
+    if row.check_id is None:
         return CheckView(
-            id=check.id,
-            name=check.name,
-            type=check.type,
+            id=row.id,
+            name=row.name,
+            type=row.type,
             status="UNKNOWN",
             hard_status="UNKNOWN",
             state_type="HARD",
@@ -201,20 +260,20 @@ def _check_view(check: m.Check, state: m.CheckState | None) -> CheckView:
             values={},
         )
     return CheckView(
-        id=check.id,
-        name=check.name,
-        type=check.type,
-        status=state.status,
-        hard_status=state.hard_status,
-        state_type=state.state_type,
-        attempt=state.attempt,
+        id=row.id,
+        name=row.name,
+        type=row.type,
+        status=row.status,
+        hard_status=row.hard_status,
+        state_type=row.state_type,
+        attempt=row.attempt,
         max_attempts=max_attempts,
-        flapping=state.flapping,
-        since=state.since,
-        last_result_at=state.last_result_at,
-        latency_ms=state.latency_ms,
-        reason=state.error or state.reason,
-        values=dict(state.values or {}),
+        flapping=row.flapping,
+        since=row.since,
+        last_result_at=row.last_result_at,
+        latency_ms=row.latency_ms,
+        reason=row.error or row.reason,
+        values=dict(row.values or {}),
     )
 
 

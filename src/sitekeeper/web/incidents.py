@@ -25,25 +25,25 @@ RECENT = 50
 
 def _lists(scope: Scope) -> dict[str, Any]:
     base = scope.where(select(m.Incident), m.Incident.client_id)
-    open_rows = scope.session.scalars(
-        base.where(m.Incident.resolved_at.is_(None)).order_by(
-            m.Incident.severity.desc(), m.Incident.opened_at.desc()
-        )
-    ).all()
     resolved_rows = scope.session.scalars(
         base.where(m.Incident.resolved_at.is_not(None))
         .order_by(m.Incident.resolved_at.desc())
         .limit(RECENT)
     ).all()
     return {
-        "open": [incident_public(scope, r) for r in open_rows],
+        "open": open_incidents(scope),
         "resolved": [incident_public(scope, r) for r in resolved_rows],
     }
 
 
 def open_incidents(scope: Scope) -> list[Any]:
-    """For the overview: open incidents, most severe first."""
-    return list(_lists(scope)["open"])
+    """Open incidents, most severe first (the overview shows only these)."""
+    rows = scope.session.scalars(
+        scope.where(select(m.Incident), m.Incident.client_id)
+        .where(m.Incident.resolved_at.is_(None))
+        .order_by(m.Incident.severity.desc(), m.Incident.opened_at.desc())
+    ).all()
+    return [incident_public(scope, r) for r in rows]
 
 
 @router.get("/incidents")
