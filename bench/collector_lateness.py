@@ -190,7 +190,8 @@ async def run(
             shares = await sample(profile_seconds)
             result["stage_split"] = "py-spy" if shares else "unavailable"
             per_check = result["cpu_ms_per_check"] * 1000.0  # µs
-            for stage, share in sorted((shares or {}).items()):
+            for stage in [*(name for name, _ in STAGES), LOOP, "other"]:
+                share = (shares or {}).get(stage, 0.0)
                 result["cpu_us_" + stage.replace(" ", "_")] = round(per_check * share, 1)
         stop.set()
         await task

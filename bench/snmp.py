@@ -45,6 +45,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # tests.snmp.snmpd starts the agents
 
+from tests.snmp.snmpd import COMMUNITY  # noqa: E402  (the agents' read community)
+
 from peers import (  # noqa: E402
     SNMP_EXPORTER,
     ensure_debian_package,
@@ -162,7 +164,10 @@ async def _ours(spec: dict[str, Any], conn: Connection) -> None:
     from sitekeeper.protocols.snmp import NoValue, SnmpClient, SnmpError, Target
 
     def targets(timeout: float, retries: int) -> list[Target]:
-        return [Target(h, p, timeout=timeout, retries=retries) for h, p in spec["agents"]]
+        return [
+            Target(h, p, community=COMMUNITY, timeout=timeout, retries=retries)
+            for h, p in spec["agents"]
+        ]
 
     normal = targets(TIMEOUT_S, RETRIES)
     rows: int = spec["walk_rows"]
@@ -304,7 +309,7 @@ async def walk_rows(agent: tuple[str, int]) -> int:
     from sitekeeper.protocols.snmp import SnmpClient, Target
 
     async with SnmpClient() as client:
-        target = Target(*agent)
+        target = Target(*agent, community=COMMUNITY)
         return sum([len(await client.walk(target, root)) for root in WALK_ROOTS])
 
 
