@@ -91,3 +91,20 @@ def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def client_row(session: Any, key: str) -> Any:
+    """The store's client `key`, or exit 2 naming the known clients and how to add one."""
+    from sqlalchemy import select
+
+    from sitekeeper.db import models as m
+
+    row = session.scalar(select(m.Client).where(m.Client.key == key))
+    if row is None:
+        known = session.scalars(select(m.Client.key).order_by(m.Client.key)).all()
+        hint = f" (known: {', '.join(known)})" if known else ""
+        fail(
+            f"no client {key!r} in the store{hint}; add it with `sitekeeper inventory apply FILE`",
+            code=EXIT_INVALID,
+        )
+    return row

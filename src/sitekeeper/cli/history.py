@@ -19,6 +19,7 @@ from rich.table import Table
 
 from sitekeeper.cli.common import (
     EXIT_INVALID,
+    client_row,
     console,
     fail,
     handle_errors,
@@ -33,18 +34,12 @@ app = typer.Typer(
 
 
 def _client(session: Any, key: str) -> tuple[int, str]:
+    """The client's id and its first site's time zone (UTC when it has no site)."""
     from sqlalchemy import select
 
     from sitekeeper.db import models as m
 
-    row = session.scalar(select(m.Client).where(m.Client.key == key))
-    if row is None:
-        known = session.scalars(select(m.Client.key).order_by(m.Client.key)).all()
-        hint = f" (known: {', '.join(known)})" if known else ""
-        fail(
-            f"no client {key!r} in the store{hint}; add it with `sitekeeper inventory apply FILE`",
-            code=EXIT_INVALID,
-        )
+    row = client_row(session, key)
     tz = session.scalar(
         select(m.Site.timezone).where(m.Site.client_id == row.id).order_by(m.Site.id).limit(1)
     )

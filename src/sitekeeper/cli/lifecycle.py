@@ -20,7 +20,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sitekeeper.cli.common import EXIT_INVALID, console, fail, handle_errors, open_store, print_json
+from sitekeeper.cli.common import (
+    EXIT_INVALID,
+    client_row,
+    console,
+    fail,
+    handle_errors,
+    open_store,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from sitekeeper.plan.lifecycle import Assessment, LifecycleDevice, Plan
@@ -31,20 +39,7 @@ HEALTH_STYLE = {"ok": "green", "watch": "yellow", "poor": "red"}
 
 
 def _client_id(session: Any, client: str) -> int:
-    from sqlalchemy import select
-
-    from sitekeeper.db import models as m
-
-    cid = session.scalar(select(m.Client.id).where(m.Client.key == client))
-    if cid is None:
-        known = session.scalars(select(m.Client.key).order_by(m.Client.key)).all()
-        hint = f" (known: {', '.join(known)})" if known else ""
-        fail(
-            f"no client {client!r} in the store{hint}; add it with "
-            "`sitekeeper inventory apply FILE`",
-            code=EXIT_INVALID,
-        )
-    return int(cid)
+    return int(client_row(session, client).id)
 
 
 def _incident_counts(session: Any, cid: int, since: float) -> dict[int, int]:
