@@ -167,7 +167,8 @@ def baseline(topo: Topology) -> tuple[State, float]:
 
 
 def fresh(base: State) -> State:
-    return State(tracks=dict(base.tracks), incidents={}, next_id=1)
+    """The worker's state as the first tick left it (its indexes included)."""
+    return base.copy()
 
 
 def one_round(topo: Topology, base: State, inj: Injection, now: float) -> dict[str, float]:

@@ -16,11 +16,18 @@ An incident resolves when its root has been back for `clear_s`, and not while th
 checks are flapping, so a flapping device opens one incident and resolves it once.
 
 Everything here is data and a `now`; the worker (incidents.worker) does the I/O.
+
+A step costs what changed, not the size of the estate: `State` keeps the failed, suspect and
+candidate devices and the cut-off set as indexes, a step looks again only at devices that got
+a signal or sit behind a device that failed or came back, and an open incident's members are
+worked out again only when something failed or came back. The indexes are rebuilt from the
+tracks when the topology changes (the worker builds a new one after an inventory change).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 
 from sitekeeper.incidents.topology import Topology
@@ -99,9 +106,71 @@ class Reprobe:
 
 @dataclass
 class State:
+    """The correlator's memory. Write tracks with `put` (which keeps the indexes); the
+    indexes are rebuilt from `tracks` whenever `step` sees another topology."""
+
     tracks: dict[int, Track] = field(default_factory=dict)
     incidents: dict[int, Incident] = field(default_factory=dict)  # open ones (and just resolved)
     next_id: int = 1
+    # indexes over `tracks`, for the topology in `indexed_for`
+    failed: set[int] = field(default_factory=set)  # raw status DOWN
+    suspects: set[int] = field(default_factory=set)
+    candidates: set[int] = field(default_factory=set)  # candidate_since set
+    blocked: set[int] = field(default_factory=set)  # cut off by failed ancestors
+    indexed_for: Topology | None = None
+    # what the next step must look at again, and the tracks as the last step left them
+    dirty: set[int] = field(default_factory=set)
+    flipped: set[int] = field(default_factory=set)  # entered or left `failed`
+    before: dict[int, Track | None] = field(default_factory=dict)
+
+    def put(self, device_id: int, track: Track) -> None:
+        old = self.tracks.get(device_id)
+        if device_id not in self.before:
+            self.before[device_id] = old
+        self.tracks[device_id] = track
+        self.dirty.add(device_id)
+        if track.status is DeviceStatus.DOWN:
+            if device_id not in self.failed:
+                self.failed.add(device_id)
+                self.flipped.add(device_id)
+        elif device_id in self.failed:
+            self.failed.discard(device_id)
+            self.flipped.add(device_id)
+        _mark(self.suspects, device_id, track.suspect)
+        _mark(self.candidates, device_id, track.candidate_since is not None)
+
+    def reindex(self, topo: Topology) -> None:
+        """Rebuild the indexes from `tracks` for `topo`; every device is looked at again."""
+        self.failed = {d for d, t in self.tracks.items() if t.status is DeviceStatus.DOWN}
+        self.suspects = {d for d, t in self.tracks.items() if t.suspect}
+        self.candidates = {d for d, t in self.tracks.items() if t.candidate_since is not None}
+        self.blocked = topo.blocked(self.failed)
+        self.dirty = set(self.tracks)
+        self.flipped = set()
+        self.indexed_for = topo
+
+    def copy(self) -> State:
+        """An independent copy (tracks and incidents are immutable values)."""
+        return State(
+            dict(self.tracks),
+            dict(self.incidents),
+            self.next_id,
+            set(self.failed),
+            set(self.suspects),
+            set(self.candidates),
+            set(self.blocked),
+            self.indexed_for,
+            set(self.dirty),
+            set(self.flipped),
+            dict(self.before),
+        )
+
+
+def _mark(index: set[int], device_id: int, member: bool) -> None:
+    if member:
+        index.add(device_id)
+    else:
+        index.discard(device_id)
 
 
 @dataclass
@@ -118,7 +187,9 @@ def step(
 ) -> Outcome:
     """Apply `signals`, then decide everything that is due at `now`. Mutates `state`."""
     out = Outcome()
-    before = dict(state.tracks)
+    everything = state.indexed_for is not topo
+    if everything:
+        state.reindex(topo)
     for s in signals:
         t = state.tracks.get(s.device_id, Track())
         down_since = t.down_since
@@ -126,46 +197,57 @@ def step(
             down_since = down_since if t.status is DeviceStatus.DOWN and down_since else s.at
         else:
             down_since = None
-        state.tracks[s.device_id] = replace(
-            t, status=s.status, suspect=s.suspect, flapping=s.flapping, down_since=down_since
+        state.put(
+            s.device_id,
+            replace(
+                t, status=s.status, suspect=s.suspect, flapping=s.flapping, down_since=down_since
+            ),
         )
 
-    failed = {d for d, t in state.tracks.items() if t.status is DeviceStatus.DOWN}
-    blocked = topo.blocked(failed)
-    suspects = {d for d, t in state.tracks.items() if t.suspect}
+    failed, blocked = state.failed, state.blocked
+    membership_moved = everything or bool(state.flipped)
+    if state.flipped:
+        state.dirty |= topo.reblock(blocked, failed, state.flipped)
+        state.flipped = set()
     roots_with_incident = {i.root: i for i in state.incidents.values() if i.open}
     reprobe: set[int] = set()
 
-    for device_id in sorted(state.tracks):
+    look_at, state.dirty = state.dirty, set()
+    for device_id in sorted(look_at):
+        if device_id not in state.tracks:
+            continue
         t = state.tracks[device_id]
         if device_id in failed and device_id in blocked:
             roots = topo.roots_of(device_id, failed, blocked)
             names = ", ".join(str(r) for r in sorted(roots)) or "a parent"
-            state.tracks[device_id] = replace(
+            new = replace(
                 t,
                 candidate_since=None,
                 hold_until=None,
                 effective=DeviceStatus.UNREACHABLE,
                 reason=f"cut off by device {names}",
             )
-            continue
-        if device_id in failed:
-            t = _candidate(t, device_id, before.get(device_id), topo, now, policy, reprobe)
-            state.tracks[device_id] = t
-            continue
-        state.tracks[device_id] = replace(
-            t,
-            candidate_since=None,
-            hold_until=None,
-            effective=t.status,
-            reason="" if t.status is DeviceStatus.UP else t.reason,
-        )
+        elif device_id in failed:
+            old = state.before.get(device_id, t)
+            new = _candidate(t, device_id, old, topo, now, policy, reprobe)
+        else:
+            new = replace(
+                t,
+                candidate_since=None,
+                hold_until=None,
+                effective=t.status,
+                reason="" if t.status is DeviceStatus.UP else t.reason,
+            )
+        if new != t:
+            state.put(device_id, new)
+    state.dirty = set()  # what this loop wrote is settled
 
     # Decide the candidates that are due.
-    for device_id, t in sorted(state.tracks.items()):
-        if t.candidate_since is None or device_id in roots_with_incident:
-            continue
-        waiting_on = _suspect_ancestors(topo, device_id, suspects | reprobe)
+    unsettled = state.suspects | reprobe
+    for device_id in sorted(state.candidates - roots_with_incident.keys()):
+        t = state.tracks[device_id]
+        assert t.candidate_since is not None
+        waiting_on = _suspect_ancestors(topo, device_id, unsettled)
         limit = t.candidate_since + policy.hold_down_s + policy.suspect_extend_s
         due = t.hold_until is not None and now >= t.hold_until and (not waiting_on or now >= limit)
         if due:
@@ -176,11 +258,12 @@ def step(
             hold = t.hold_until if t.hold_until is not None else now
             wake = hold if not waiting_on else max(hold, min(limit, now + 1))
             out.next_wakeup = wake if out.next_wakeup is None else min(out.next_wakeup, wake)
+    state.dirty = set()
 
-    _maintain_incidents(state, topo, failed, blocked, now, policy, out)
     # An incident opened in this step is reported whole (members, services, severity) by its
     # "opened" event, not by a separate "updated" one.
     opened = {e.incident.id for e in out.events if e.kind == "opened"}
+    _maintain_incidents(state, topo, membership_moved, opened, now, policy, out)
     out.events = [
         replace(e, incident=state.incidents.get(e.incident.id, e.incident))
         if e.kind == "opened"
@@ -193,10 +276,11 @@ def step(
         out.reprobes.append(
             Reprobe(frozenset(reprobe), "deciding whether a failure is a root cause")
         )
-    for device_id, t in state.tracks.items():
-        old = before.get(device_id)
+    for device_id, old in state.before.items():
+        t = state.tracks[device_id]
         if old != t:  # anything the store must remember to resume after a restart
             out.changed[device_id] = t
+    state.before = {}
     return out
 
 
@@ -258,12 +342,13 @@ def _open(state: State, topo: Topology, root: int, now: float) -> Incident:
     )
     state.next_id += 1
     state.incidents[incident.id] = incident
-    t = state.tracks[root]
-    state.tracks[root] = replace(t, reason="root cause of an incident")
+    state.put(root, replace(state.tracks[root], reason="root cause of an incident"))
     return incident
 
 
-def _members(topo: Topology, root: int, failed: set[int], blocked: set[int]) -> frozenset[int]:
+def _members(
+    topo: Topology, root: int, failed: AbstractSet[int], blocked: AbstractSet[int]
+) -> frozenset[int]:
     """Failed devices cut off behind `root` (directly or through other cut-off devices)."""
     out: set[int] = set()
     todo = list(topo.children(root))
@@ -280,32 +365,36 @@ def _members(topo: Topology, root: int, failed: set[int], blocked: set[int]) -> 
 def _maintain_incidents(
     state: State,
     topo: Topology,
-    failed: set[int],
-    blocked: set[int],
+    membership_moved: bool,
+    opened: set[int],
     now: float,
     policy: Policy,
     out: Outcome,
 ) -> None:
+    """Members, services and severity follow the failed and cut-off sets, so they are worked
+    out again only when those moved (or the incident is new); clearing is checked always."""
     for incident_id in sorted(state.incidents):
         incident = state.incidents[incident_id]
         if not incident.open:
             del state.incidents[incident_id]  # reported last step; the store keeps it
             continue
         root = state.tracks.get(incident.root, Track())
-        members = _members(topo, incident.root, failed, blocked)
-        impacted = topo.impacted_services({incident.root} | members)
-        severity = max([topo.nodes[incident.root].criticality, *(s.criticality for s in impacted)])
         flapping = incident.flapping or root.flapping
         root_down = root.status is DeviceStatus.DOWN
         back_since = None if root_down else (incident.back_since or now)
-        updated = replace(
-            incident,
-            members=members if root_down else incident.members,
-            services=tuple(s.key for s in impacted) if root_down else incident.services,
-            severity=max(severity, incident.severity) if root_down else incident.severity,
-            flapping=flapping,
-            back_since=back_since,
-        )
+        updated = replace(incident, flapping=flapping, back_since=back_since)
+        if root_down and (membership_moved or incident_id in opened):
+            members = _members(topo, incident.root, state.failed, state.blocked)
+            impacted = topo.impacted_services({incident.root} | members)
+            severity = max(
+                [topo.nodes[incident.root].criticality, *(s.criticality for s in impacted)]
+            )
+            updated = replace(
+                updated,
+                members=members,
+                services=tuple(s.key for s in impacted),
+                severity=max(severity, incident.severity),
+            )
         if back_since is not None and now - back_since >= policy.clear_s and not root.flapping:
             resolved = replace(updated, resolved_at=now)
             state.incidents[incident_id] = resolved

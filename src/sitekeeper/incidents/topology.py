@@ -8,6 +8,7 @@ A device's `depends_on` lists what it needs (uplink, power, control path). With 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 
@@ -40,45 +41,66 @@ class Topology:
     nodes: dict[int, Node]
     services: list[Service] = field(default_factory=list)
     _children: dict[int, list[int]] = field(default_factory=dict, init=False)
+    _services_of: dict[int, list[Service]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         for node in self.nodes.values():
             for parent in node.parents:
                 self._children.setdefault(parent, []).append(node.id)
+        for service in self.services:
+            for device_id in service.devices:
+                self._services_of.setdefault(device_id, []).append(service)
 
     def children(self, device_id: int) -> list[int]:
         return self._children.get(device_id, [])
 
     def blocked(self, failed: Iterable[int]) -> set[int]:
         """Devices cut off by failed ancestors: every device whose needs (per its mode) are
-        failed or themselves cut off. Iterative, memoised; cycles (rejected at inventory
-        validation) are treated as not blocking."""
-        down = set(failed)
-        memo: dict[int, bool] = {}
-        visiting: set[int] = set()
+        failed or themselves cut off. Devices on a dependency cycle (rejected at inventory
+        validation), and those behind one, are treated as not blocked."""
+        blocked: set[int] = set()
+        self._settle(set(self.nodes), set(failed), blocked)
+        return blocked
 
-        def is_blocked(device_id: int) -> bool:
-            if device_id in memo:
-                return memo[device_id]
+    def reblock(
+        self, blocked: set[int], failed: AbstractSet[int], flipped: Iterable[int]
+    ) -> set[int]:
+        """Bring `blocked` (as `blocked()` made it) up to date after the devices in `flipped`
+        entered or left `failed`. Only their descendants can change, so only those are looked
+        at: the cost follows the failures, not the size of the graph. Mutates `blocked`;
+        returns the descendants (whose cut-off state or root causes may have changed)."""
+        region: set[int] = set()
+        todo = [c for f in flipped for c in self.children(f)]
+        while todo:
+            current = todo.pop()
+            if current not in region:
+                region.add(current)
+                todo.extend(self.children(current))
+        self._settle(region, failed, blocked)
+        return region
+
+    def _settle(self, region: set[int], failed: AbstractSet[int], blocked: set[int]) -> None:
+        """Decide afresh whether each device in `region` is cut off, parents before children
+        (devices outside `region` keep what `blocked` says of them)."""
+        blocked -= region
+        waiting = dict.fromkeys(region, 0)  # parents inside the region not yet decided
+        for device_id in region:
             node = self.nodes.get(device_id)
-            if node is None or not node.parents:
-                memo[device_id] = False
-                return False
-            if device_id in visiting:
-                return False
-            visiting.add(device_id)
-            gone = [p in down or is_blocked(p) for p in node.parents if p in self.nodes]
-            visiting.discard(device_id)
-            if not gone:
-                result = False
-            elif node.mode == "any":
-                result = all(gone)
-            else:
-                result = any(gone)
-            memo[device_id] = result
-            return result
-
-        return {d for d in self.nodes if is_blocked(d)}
+            if node is not None:
+                waiting[device_id] = sum(1 for p in node.parents if p in waiting)
+        ready = [d for d, n in waiting.items() if n == 0]
+        while ready:
+            device_id = ready.pop()
+            node = self.nodes.get(device_id)
+            if node is not None and node.parents:
+                gone = [p in failed or p in blocked for p in node.parents if p in self.nodes]
+                if gone and (all(gone) if node.mode == "any" else any(gone)):
+                    blocked.add(device_id)
+            for child in self.children(device_id):
+                if child in waiting:
+                    waiting[child] -= 1
+                    if waiting[child] == 0:
+                        ready.append(child)
 
     def roots_of(self, device_id: int, failed: set[int], blocked: set[int]) -> set[int]:
         """The failed, not-blocked ancestors that cut `device_id` off."""
@@ -97,10 +119,8 @@ class Topology:
         return out
 
     def impacted_services(self, devices: Iterable[int]) -> list[Service]:
-        hit = set(devices)
-        return sorted(
-            (s for s in self.services if s.devices & hit), key=lambda s: (-s.criticality, s.key)
-        )
+        hit = {id(s): s for d in devices for s in self._services_of.get(d, ())}
+        return sorted(hit.values(), key=lambda s: (-s.criticality, s.key))
 
 
 def from_rows(nodes: Iterable[Node], services: Iterable[Service] = ()) -> Topology:

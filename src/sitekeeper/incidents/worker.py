@@ -231,7 +231,7 @@ class IncidentWorker:
                     (p.next_change(now, tz) for p, tz in self.presence.values()),
                     default=float("inf"),
                 )
-            touched &= set(self.topology.nodes)
+            touched = {d for d in touched if d in self.topology.nodes}
             self._forget_closed_by_hand(session)
             signals = signals_for(session, touched, now, self.presence)
             before = dict(self.state.incidents)
@@ -262,7 +262,7 @@ class IncidentWorker:
             root = self.state.incidents.pop(incident_id).root
             track = self.state.tracks.get(root)
             if track is not None:
-                self.state.tracks[root] = replace(track, candidate_since=None, hold_until=None)
+                self.state.put(root, replace(track, candidate_since=None, hold_until=None))
 
     def _persist(
         self,
