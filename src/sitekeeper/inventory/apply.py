@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sitekeeper.checks.build import ResolvedCheck
@@ -172,6 +172,10 @@ def _apply_client(
     services = {
         s.key: s for s in session.scalars(select(m.Service).where(m.Service.client_id == row.id))
     }
+    checks: dict[int, dict[str, m.Check]] = {}  # by device id, then name: one query per client
+    for crow in session.scalars(select(m.Check).where(m.Check.client_id == row.id)):
+        checks.setdefault(crow.device_id, {})[crow.name] = crow
+    new_devices: list[tuple[m.Device, list[ResolvedCheck]]] = []  # their checks once they have ids
     seen_sites: set[str] = set()
     seen_devices: set[str] = set()
     seen_services: set[str] = set()
@@ -197,16 +201,25 @@ def _apply_client(
             report.changed.append(label)
         for device in site.devices:
             seen_devices.add(device.id)
-            _apply_device(session, row.id, srow.id, client.id, device, valid, devices, now, report)
+            wanted = valid.checks.get((client.id, device.id), [])
+            drow = _apply_device(
+                session, row.id, srow.id, client.id, device, wanted, devices, checks, now, report
+            )
+            if drow is not None:
+                new_devices.append((drow, wanted))
         for service in site.services:
             seen_services.add(service.id)
             _apply_service(session, row.id, srow.id, client.id, service, services, now, report)
 
+    if new_devices:
+        session.flush()  # one flush gives every new device its id
+        for drow, wanted in new_devices:
+            _apply_checks(session, row.id, drow.id, wanted, {}, now, report)
     for key, drow in devices.items():
         if key not in seen_devices and drow.retired_at is None:
             drow.retired_at = now
             report.retired.append(f"{client.id}/{key}")
-            report.checks_retired += _retire_checks(session, drow.id, keep=set(), now=now)
+            report.checks_retired += _retire_checks(checks.get(drow.id, {}), keep=set(), now=now)
     for key, srow in sites.items():
         if key not in seen_sites and srow.retired_at is None:
             srow.retired_at = now
@@ -254,11 +267,14 @@ def _apply_device(
     site_id: int,
     client_key: str,
     device: DeviceModel,
-    valid: ValidInventory,
+    wanted: list[ResolvedCheck],
     devices: dict[str, m.Device],
+    checks: dict[int, dict[str, m.Check]],
     now: float,
     report: ApplyReport,
-) -> None:
+) -> m.Device | None:
+    """Add or update one device and, if it already has an id, its checks. A new device is
+    returned: its checks are added once a single flush has given every new device its id."""
     fields = {**_device_fields(device), "site_id": site_id, "retired_at": None}
     label = f"{client_key}/{device.id}"
     drow = devices.get(device.id)
@@ -267,25 +283,20 @@ def _apply_device(
             client_id=client_id, key=device.id, created_at=now, updated_at=now, **fields
         )
         session.add(drow)
-        session.flush()
         devices[device.id] = drow
         report.added.append(label)
-        device_changed = False
+        return drow
+    device_changed = not _same(drow, fields)
+    if device_changed:
+        for k, v in fields.items():
+            setattr(drow, k, v)
+        drow.updated_at = now
+    existing = checks.get(drow.id, {})
+    if _apply_checks(session, client_id, drow.id, wanted, existing, now, report) or device_changed:
+        report.changed.append(label)
     else:
-        device_changed = not _same(drow, fields)
-        if device_changed:
-            for k, v in fields.items():
-                setattr(drow, k, v)
-            drow.updated_at = now
-
-    checks_changed = _apply_checks(
-        session, client_id, drow.id, valid.checks.get((client_key, device.id), []), now, report
-    )
-    if label not in report.added:
-        if device_changed or checks_changed:
-            report.changed.append(label)
-        else:
-            report.unchanged += 1
+        report.unchanged += 1
+    return None
 
 
 def _apply_checks(
@@ -293,12 +304,10 @@ def _apply_checks(
     client_id: int,
     device_id: int,
     wanted: list[ResolvedCheck],
+    existing: dict[str, m.Check],
     now: float,
     report: ApplyReport,
 ) -> bool:
-    existing = {
-        c.name: c for c in session.scalars(select(m.Check).where(m.Check.device_id == device_id))
-    }
     changed = False
     for check in wanted:
         fields = {**_check_fields(check), "retired_at": None}
@@ -324,18 +333,16 @@ def _apply_checks(
             row.updated_at = now
             report.checks_changed += 1
             changed = True
-    retired = _retire_checks(session, device_id, keep={c.name for c in wanted}, now=now)
+    retired = _retire_checks(existing, keep={c.name for c in wanted}, now=now)
     report.checks_retired += retired
     return changed or retired > 0
 
 
-def _retire_checks(session: Session, device_id: int, keep: set[str], now: float) -> int:
-    stmt = (
-        update(m.Check)
-        .where(m.Check.device_id == device_id, m.Check.retired_at.is_(None))
-        .values(retired_at=now)
-    )
-    if keep:
-        stmt = stmt.where(m.Check.name.not_in(keep))
-    result = session.execute(stmt)
-    return int(getattr(result, "rowcount", 0) or 0)
+def _retire_checks(existing: dict[str, m.Check], keep: set[str], now: float) -> int:
+    """Retire the device's live checks not in `keep`; how many were retired."""
+    retired = 0
+    for name, row in existing.items():
+        if name not in keep and row.retired_at is None:
+            row.retired_at = now
+            retired += 1
+    return retired

@@ -21,6 +21,13 @@ Path = tuple[str | int, ...]
 # An inventory of tens of thousands of devices stays far below this many nodes.
 MAX_NODES = 2_000_000
 
+# libyaml's parser when PyYAML was built with it (the wheels are): the same nodes and marks,
+# about ten times faster on a large inventory than the pure-Python one.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+_TOO_DEEP = "the YAML is nested too deeply to be an inventory"
+
 
 class _TooBig(Exception):
     pass
@@ -47,8 +54,11 @@ def load_with_lines(text: str, file: str) -> tuple[Any, LineMap, list[Problem]]:
     lines = LineMap()
     problems: list[Problem] = []
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as err:
+        if "nesting depth" in str(err.problem):  # libyaml's own limit
+            problems.append(Problem(file, None, "", _TOO_DEEP))
+            return None, lines, problems
         mark = err.problem_mark
         line = min(mark.line + 1, max(1, len(text.splitlines()))) if mark is not None else None
         problems.append(Problem(file, line, "", f"not valid YAML: {err.problem or err}"))
@@ -57,7 +67,7 @@ def load_with_lines(text: str, file: str) -> tuple[Any, LineMap, list[Problem]]:
         problems.append(Problem(file, None, "", f"not valid YAML: {err}"))
         return None, lines, problems
     except RecursionError:
-        problems.append(Problem(file, None, "", "the YAML is nested too deeply to be an inventory"))
+        problems.append(Problem(file, None, "", _TOO_DEEP))
         return None, lines, problems
     if root is None:
         return None, lines, problems
@@ -66,7 +76,7 @@ def load_with_lines(text: str, file: str) -> tuple[Any, LineMap, list[Problem]]:
     try:
         data = _convert(root, (), lines, problems, constructor, file, budget)
     except RecursionError:
-        problems.append(Problem(file, None, "", "the YAML is nested too deeply to be an inventory"))
+        problems.append(Problem(file, None, "", _TOO_DEEP))
         return None, LineMap(), problems
     except _TooBig:
         problems.append(
