@@ -19,6 +19,7 @@ import re
 import statistics
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -543,13 +544,21 @@ def kept_sections(text: str) -> dict[str, str]:
     return sections
 
 
-def section(w: Workload, results: list[dict[str, float]], quick: bool, now: str) -> str:
+def duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def section(
+    w: Workload, results: list[dict[str, float]], quick: bool, now: str, took: float
+) -> str:
     repeats = len(results)
     rows = "\n".join(
         f"| {label} | {fmt([float(r[key]) for r in results])} |" for key, label in w.keys
     )
     return (
-        f"## {w.name}\n\nMeasured {now}, {'quick' if quick else 'full'} mode.\n\n"
+        f"## {w.name}\n\nMeasured {now}, {'quick' if quick else 'full'} mode, "
+        f"in {duration(took)}.\n\n"
         f"{w.about}\n\n| figure | median (min–max over {repeats} "
         f"run{'s' if repeats > 1 else ''}) |\n|---|---|\n{rows}\n"
     )
@@ -585,11 +594,12 @@ def goals(sections: list[str]) -> str:
     )
 
 
-def page(sections: list[str]) -> str:
+def page(sections: list[str], whole_run: str) -> str:
     return (
         "# Benchmarks\n\n"
         "Written by `make bench` (`make bench-quick` for a short run); do not edit by hand.\n\n"
-        f"- Machine: {machine()}\n\n"
+        f"- Machine: {machine()}\n"
+        f"{whole_run}\n"
         "Absolute figures on a shared machine drift; compare within one section.\n\n"
         + goals(sections)
         + "\n"
@@ -620,6 +630,7 @@ def main() -> None:
     kept = kept_sections(DOC.read_text(encoding="utf-8")) if DOC.exists() and words else {}
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     sections = []
+    started = time.monotonic()
     for w in WORKLOADS:
         if w not in chosen:
             if w.name in kept:
@@ -627,11 +638,23 @@ def main() -> None:
             continue
         results = []
         times = repeats if args.quick or w.runs is None else min(repeats, w.runs)
+        t0 = time.monotonic()
         for i in range(times):
             print(f"{w.name}: run {i + 1}/{times} ...", file=sys.stderr, flush=True)
             results.append(run_once(w, args.quick))
-        sections.append(section(w, results, args.quick, now))
-    DOC.write_text(page(sections), encoding="utf-8")
+        took = time.monotonic() - t0
+        print(f"{w.name}: {duration(took)}", file=sys.stderr, flush=True)
+        sections.append(section(w, results, args.quick, now, took))
+    took = time.monotonic() - started
+    if words and DOC.exists():  # the page keeps the last whole run's line
+        old = re.search(r"^- A whole run .*$", DOC.read_text(encoding="utf-8"), re.M)
+        whole_run = old.group(0) + "\n" if old else ""
+    elif words:
+        whole_run = ""
+    else:
+        mode = "`make bench-quick`" if args.quick else "`make bench`"
+        whole_run = f"- A whole run ({mode}, {now}) took {duration(took)}.\n"
+    DOC.write_text(page(sections, whole_run), encoding="utf-8")
     print(f"wrote {DOC}", file=sys.stderr)
 
 
