@@ -12,6 +12,7 @@ from sitekeeper.plan import (
     ModelParams,
     PlanInputError,
     compare,
+    hybrid_plan,
     simulate,
     three_year,
 )
@@ -51,6 +52,17 @@ def test_the_totals_add_the_years_and_the_run_is_reproducible() -> None:
     assert 0.0 <= view.p_ms_cheaper <= 1.0
     assert view.hybrid_total is None
     assert three_year(office(), CLIENT, ModelParams(), TRIALS, 21) == view
+
+
+def test_a_year_one_the_caller_already_ran_gives_the_same_view() -> None:
+    """The advisor passes the hybrid plan's simulation in rather than running it twice."""
+    sim, hybrid = hybrid_plan(office(), CLIENT, ModelParams(), TRIALS, 21)
+    again = three_year(office(), CLIENT, ModelParams(), TRIALS, 21, managed=hybrid.devices)
+    reused = three_year(
+        office(), CLIENT, ModelParams(), TRIALS, 21, managed=hybrid.devices, first_year=sim
+    )
+    assert reused == again
+    assert reused.hybrid_total is not None
 
 
 def test_an_ageing_estate_costs_more_each_year_under_break_fix() -> None:

@@ -290,7 +290,9 @@ def run(
     params = ModelParams(rates=settings.rates, priors=priors)
     # break-fix and managed come out of the hybrid run exactly as from a plain one (same seed)
     sim, hybrid = hybrid_plan(estate, client, params, trials, seed)
-    contract = three_year(estate, client, params, trials, seed, managed=hybrid.devices)
+    contract = three_year(
+        estate, client, params, trials, seed, managed=hybrid.devices, first_year=sim
+    )
     bars = None
     if with_tornado:
         bars = tornado(estate, client, params, min(trials, TORNADO_TRIALS), seed)

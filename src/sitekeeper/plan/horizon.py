@@ -22,7 +22,7 @@ import numpy as np
 
 from sitekeeper.plan.errors import PlanInputError
 from sitekeeper.plan.inputs import ClientParams, Estate
-from sitekeeper.plan.simulate import ModelParams, simulate
+from sitekeeper.plan.simulate import ModelParams, Simulation, simulate
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,13 @@ def three_year(
     seed: int,
     years: int = 3,
     managed: Collection[str] | None = None,
+    first_year: Simulation | None = None,
 ) -> ContractView:
-    """Mean annual cost per model for each contract year, and the contract's totals."""
+    """Mean annual cost per model for each contract year, and the contract's totals.
+
+    `first_year`: year 1 already simulated by the caller, i.e. `simulate(estate, client,
+    params, n_trials, seed, managed)` (as `hybrid_plan` returns it): it is used instead of
+    being run again."""
     if years < 1:
         raise PlanInputError(f"three_year: years = {years}; give at least 1")
     c = client.cost_per_hour
@@ -89,7 +94,10 @@ def three_year(
     hy_means: list[float] = []
     for k in range(1, years + 1):
         s = year_seed(seed, k)
-        sim = simulate(aged(estate, k - 1.0), client, params, n_trials, s, managed)
+        if k == 1 and first_year is not None:
+            sim = first_year
+        else:
+            sim = simulate(aged(estate, k - 1.0), client, params, n_trials, s, managed)
         bf, ms = sim.bf.total(c), sim.ms.total(c)
         bf_sum += bf
         ms_sum += ms
