@@ -4,11 +4,15 @@ layer measured on its own (`python bench/probes_tcp_http.py --layers`).
 - tcp_connect: a non-blocking socket, connect, wait for writable with loop.add_writer, read
   SO_ERROR, close: the least an asyncio program can do per connect check.
 - tcp_streams: asyncio.open_connection, then close and wait_closed.
-- tcp_probe: sitekeeper.probes.tcp.probe with a fresh ProbeContext.
+- tcp_probe: sitekeeper.probes.tcp.probe with a fresh ProbeContext (a check with nothing
+  to send or expect: the connect-only path).
 - http_protocol: asyncio create_connection with a Protocol that writes one HTTP/1.1 request
   and keeps what arrives until the server closes: the least per plain HTTP check.
 - http_aiohttp: GET and read through the shared HttpSessions (what probes.http uses).
-- http_probe: sitekeeper.probes.http.probe with a fresh ProbeContext.
+- http_probe: sitekeeper.probes.http.probe with a fresh ProbeContext (a plain GET: the
+  small HTTP/1.1 client).
+- http_probe_full: the same probe for a check the small client does not take (it sets a
+  Connection header), so aiohttp does the request: what every check cost before.
 
 The collector's own layer, run_check(), is the comparison's "tcp" and "http" phases.
 """
@@ -25,7 +29,15 @@ from probe_targets import Targets
 
 Check = Callable[[int], Awaitable[str | None]]  # check number -> None when OK, else why not
 TIMEOUT_S = 5.0
-LAYERS = ("tcp_connect", "tcp_streams", "tcp_probe", "http_protocol", "http_aiohttp", "http_probe")
+LAYERS = (
+    "tcp_connect",
+    "tcp_streams",
+    "tcp_probe",
+    "http_protocol",
+    "http_aiohttp",
+    "http_probe",
+    "http_probe_full",
+)
 
 
 async def connect_only(address: tuple[str, int]) -> str | None:
@@ -77,6 +89,10 @@ def layer_checks(targets: Targets) -> tuple[dict[str, Check], Callable[[], Await
     n = len(targets)
     tcp_specs = [TcpCheck(port=tp, timeout=TIMEOUT_S) for _, tp, _ in targets]
     http_specs = [HttpCheck(port=hp, timeout=TIMEOUT_S) for _, _, hp in targets]
+    full_specs = [
+        HttpCheck(port=hp, timeout=TIMEOUT_S, headers={"Connection": "close"})
+        for _, _, hp in targets
+    ]
     urls = [f"http://{a}:{hp}/" for a, _, hp in targets]
 
     async def tcp_connect(k: int) -> str | None:
@@ -111,10 +127,13 @@ def layer_checks(targets: Targets) -> tuple[dict[str, Check], Callable[[], Await
             await response.read()
         return None if response.status == 200 else f"status {response.status}"
 
-    async def http_(k: int) -> str | None:
-        ctx = ProbeContext(deadline=clock.monotonic() + TIMEOUT_S, clock=clock, http=http)
-        obs = await http_probe.probe(Target(k % n, targets[k % n][0]), http_specs[k % n], ctx)
-        return None if obs.ok else obs.error or "not ok"
+    def http_(specs: list[HttpCheck]) -> Check:
+        async def check(k: int) -> str | None:
+            ctx = ProbeContext(deadline=clock.monotonic() + TIMEOUT_S, clock=clock, http=http)
+            obs = await http_probe.probe(Target(k % n, targets[k % n][0]), specs[k % n], ctx)
+            return None if obs.ok else obs.error or "not ok"
+
+        return check
 
     checks: dict[str, Check] = {
         "tcp_connect": tcp_connect,
@@ -122,6 +141,7 @@ def layer_checks(targets: Targets) -> tuple[dict[str, Check], Callable[[], Await
         "tcp_probe": tcp,
         "http_protocol": http_protocol,
         "http_aiohttp": http_aiohttp,
-        "http_probe": http_,
+        "http_probe": http_(http_specs),
+        "http_probe_full": http_(full_specs),
     }
     return checks, http.close

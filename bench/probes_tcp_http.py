@@ -5,6 +5,7 @@ same run.
     python bench/probes_tcp_http.py                              # 3 rounds of 2.5 s phases
     python bench/probes_tcp_http.py --rounds 2 --seconds 1.5     # quick
     python bench/probes_tcp_http.py --layers                     # our CPU, layer by layer
+    python bench/probes_tcp_http.py --layers --loop asyncio      # ... without uvloop
     python bench/probes_tcp_http.py --profile /tmp/prof          # cProfile of our side
 
 Targets: `--targets` loopback addresses 127.1.x.y, each with a TCP listener (accepts, then
@@ -15,7 +16,9 @@ over the targets, and is measured in a process of its own:
 
 - ours: `sitekeeper.collector.runner.run_check` (what the collector calls: the probe table,
   the deadline, `probes.tcp` / `probes.http` with one shared HttpSessions) in a child that
-  does nothing else; CPU from getrusage(RUSAGE_SELF) there.
+  does nothing else, on the event loop the product runs on (`sitekeeper.eventloop.run`:
+  uvloop where installed; `--loop asyncio` for asyncio's own); CPU from
+  getrusage(RUSAGE_SELF) there.
 - blackbox_exporter (Debian's): modules tcp_connect and http_2xx with the same timeout,
   `/probe?module=...&target=...` driven over keep-alive connections by a child process that
   is not counted; the exporter's CPU from /proc/PID/stat, all threads.
@@ -330,8 +333,13 @@ SIDE_MAIN = {"ours": _ours, "exporter": _exporter, "plugins": _plugins}
 
 
 def _side_child(side: str, spec: dict[str, Any], conn: Connection) -> None:
+    """Ours runs on the loop the product runs on (`sitekeeper.eventloop`: uvloop where
+    installed) unless `--loop asyncio`; the peers' drivers are not counted."""
+    from sitekeeper import eventloop
+
+    product_loop = side == "ours" and spec["loop"] == "product"
     try:
-        asyncio.run(SIDE_MAIN[side](spec, conn))
+        (eventloop.run if product_loop else asyncio.run)(SIDE_MAIN[side](spec, conn))
     except BaseException as err:
         with suppress(OSError):
             conn.send({"error": repr(err)})
@@ -453,8 +461,17 @@ def layers(args: argparse.Namespace, spec: dict[str, Any], stack: ExitStack) -> 
     return result
 
 
+def loop_name(choice: str) -> str:
+    """The event loop our side runs on, for the record."""
+    from sitekeeper import eventloop
+
+    factory = eventloop.loop_factory() if choice == "product" else None
+    return "asyncio" if factory is None else factory.__module__.partition(".")[0]
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {
+        "loop": loop_name(args.loop),
         "targets": args.targets,
         "in_flight": args.in_flight,
         "seconds": args.seconds,
@@ -466,6 +483,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "warmup": args.warmup,
         "profile": str(args.profile) if args.profile else "",
         "layers": args.layers,
+        "loop": args.loop,
     }
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         spec["targets"], spec["target_pid"] = stack.enter_context(running_targets(args.targets))
@@ -495,6 +513,12 @@ def main() -> None:
     )
     ap.add_argument(
         "--layers", action="store_true", help="only ours, layer by layer (see probe_layers.py)"
+    )
+    ap.add_argument(
+        "--loop",
+        choices=("product", "asyncio"),
+        default="product",
+        help="our side's event loop: the product's (uvloop where installed) or asyncio's",
     )
     args = ap.parse_args()
     # A plain exit on SIGTERM, so the targets, the exporter and the children are stopped.

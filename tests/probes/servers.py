@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import datetime
 import ipaddress
+import socket
 import ssl
 import struct
 from collections.abc import Awaitable, Callable
@@ -111,6 +112,35 @@ def rtsp(requests: list[bytes]) -> Handler:
         writer.write(b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nPublic: OPTIONS, DESCRIBE\r\n\r\n")
         await writer.drain()
         await release.wait()
+
+    return handle
+
+
+def answer(
+    reply: bytes,
+    *,
+    requests: list[bytes] | None = None,
+    delay: float = 0.0,
+    then: str = "close",
+) -> Handler:
+    """Read a request head (kept in `requests`), send `reply` after `delay`; then "close",
+    "hold" the connection open, or "reset" it (a TCP RST)."""
+
+    async def handle(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, release: asyncio.Event
+    ) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        if requests is not None:
+            requests.append(head)
+        await asyncio.sleep(delay)
+        writer.write(reply)
+        await writer.drain()
+        if then == "hold":
+            await release.wait()
+        elif then == "reset":
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
 
     return handle
 

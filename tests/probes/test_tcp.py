@@ -11,6 +11,7 @@ import pytest
 from sitekeeper.checks.specs import TcpCheck
 from sitekeeper.probes import tcp
 from sitekeeper.probes._common import fill, printable, unescape
+from sitekeeper.probes._expiry import expiry
 from sitekeeper.probes.base import Target
 
 from .conftest import MakeCtx
@@ -198,3 +199,48 @@ async def test_it_lets_cancellation_through(listeners: Listeners, make_ctx: Make
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+# --- the connect-only path: a check that sends and expects nothing -------------------------
+
+
+async def test_a_connect_only_check_reports_the_connect_as_latency(
+    listeners: Listeners, make_ctx: MakeCtx
+) -> None:
+    port = await listeners.tcp(say(b"SSH-2.0-banner nobody reads\r\n"))
+    obs = await tcp.probe(at(port), TcpCheck(port=port), make_ctx())
+    assert obs.ok is True, obs.error
+    assert obs.latency_ms == obs.values["connect_ms"]
+    assert set(obs.values) == {"connect_ms"}
+    assert obs.log == (f"connecting to {LOOPBACK}:{port}",)
+
+
+async def test_a_connect_only_check_resolves_a_host_name(
+    listeners: Listeners, make_ctx: MakeCtx
+) -> None:
+    port = await listeners.tcp(hang())
+    target = Target(check_id=1, address="localhost", port=port, name="dev")
+    obs = await tcp.probe(target, TcpCheck(port=port), make_ctx())
+    assert obs.ok is True, obs.error
+
+
+async def test_a_connect_only_check_reports_a_name_that_does_not_resolve(
+    make_ctx: MakeCtx,
+) -> None:
+    target = Target(check_id=1, address="no-such-host.invalid", port=80, name="dev")
+    obs = await tcp.probe(target, TcpCheck(port=80), make_ctx())
+    assert obs.ok is False
+    assert obs.error is not None
+    assert obs.error.startswith("cannot resolve the address")
+
+
+async def test_a_connect_only_check_leaves_no_watch_behind(
+    listeners: Listeners, closed_port: int, make_ctx: MakeCtx
+) -> None:
+    port = await listeners.tcp(hang())
+    for _ in range(50):
+        assert (await tcp.probe(at(port), TcpCheck(port=port), make_ctx())).ok is True
+        assert (
+            await tcp.probe(at(closed_port), TcpCheck(port=closed_port), make_ctx())
+        ).ok is False
+    assert len(expiry()) == 0

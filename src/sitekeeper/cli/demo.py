@@ -21,6 +21,7 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.text import Text
 
+from sitekeeper import eventloop
 from sitekeeper.cli.common import console, handle_errors, open_store
 
 HINT = (
@@ -257,6 +258,6 @@ def demo(
 
     try:
         with runtime_lock(cfg, store.engine):
-            asyncio.run(main())
+            eventloop.run(main())
     finally:
         store.close()

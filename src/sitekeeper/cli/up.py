@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from sitekeeper import eventloop
 from sitekeeper.cli.common import console, handle_errors, open_store
 
 
@@ -139,7 +140,7 @@ def up(
                 await served
 
         try:
-            asyncio.run(main())
+            eventloop.run(main())
         finally:
             store.close()
     s = runtime.scheduler.stats

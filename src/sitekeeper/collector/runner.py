@@ -40,10 +40,11 @@ async def run_check(
     ctx = ProbeContext(
         deadline=clock.monotonic() + info.spec.timeout, clock=clock, http=http, debug=debug
     )
-    ctx.log(
-        f"{info.spec.type} check {info.label} -> {info.address}:{info.port or '-'}"
-        f" (timeout {info.spec.timeout:g}s)"
-    )
+    if debug:  # the line is not even built otherwise: this runs for every check
+        ctx.log(
+            f"{info.spec.type} check {info.label} -> {info.address}:{info.port or '-'}"
+            f" (timeout {info.spec.timeout:g}s)"
+        )
     target = Target(
         check_id=info.id,
         address=info.address,

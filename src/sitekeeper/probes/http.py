@@ -1,8 +1,12 @@
-"""HTTP probe: one request through the shared sessions, then the status, body and JSON checks.
+"""HTTP probe: one request, then the status, body and JSON checks.
 
-The body is read up to BODY_CAP (after decompression), so a hostile or broken device cannot
-exhaust the collector's memory; what lies beyond the cap is not judged. Latency thresholds
-(`warn_latency_ms`) are the engine's business: this probe reports `latency_ms` and stops.
+A plain GET or HEAD over http:// to an IP address goes through the small HTTP/1.1 client
+(`_http1`), which costs about half of aiohttp's CPU per check; every other request (https,
+POST, host names, a redirect to follow) goes through aiohttp on the shared sessions. Both
+report the same values for the same reply. The body is read up to BODY_CAP (after
+decompression), so a hostile or broken device cannot exhaust the collector's memory; what
+lies beyond the cap is not judged. Latency thresholds (`warn_latency_ms`) are the engine's
+business: this probe reports `latency_ms` and stops.
 """
 
 from __future__ import annotations
@@ -14,14 +18,19 @@ import aiohttp
 
 from sitekeeper.checks.specs import HttpCheck
 from sitekeeper.observation import Observation, Value
+from sitekeeper.probes import _http1
 from sitekeeper.probes._cert import CertUnreadable, read_cert
 from sitekeeper.probes._common import describe, elapsed_ms, fill, resolve_port, timed_out, url_host
+from sitekeeper.probes._http1_parse import BadReply, ReplyParser
 from sitekeeper.probes._json import judge_json
 from sitekeeper.probes.base import ProbeContext, Target
 from sitekeeper.protocols.http import PeerCertResponse, read_capped
 
 BODY_CAP = 1024 * 1024
 _SCHEME_PORTS = {"http": 80, "https": 443}
+REDIRECT_MEMORY = 4096  # URLs known to redirect, sent straight to aiohttp
+_WHERE_TO = {"location", "uri"}  # the headers aiohttp follows a redirect by
+_REDIRECTED: dict[str, None] = {}  # insertion-ordered: the oldest is forgotten first
 
 
 def build_url(target: Target, spec: HttpCheck) -> str:
@@ -59,7 +68,8 @@ def judge(
 ) -> tuple[list[str], Value | None]:
     """What is wrong with the reply (empty when all is well), and the JSON value if asked."""
     problems = [p for p in [_status_problem(spec, status)] if p]
-    text = body.decode("utf-8", errors="replace")
+    wanted = spec.body_contains, spec.body_regex, spec.json_field
+    text = body.decode("utf-8", errors="replace") if wanted != (None, None, None) else ""
     if spec.body_contains is not None and spec.body_contains not in text:
         problems.append(f'body does not contain "{spec.body_contains}"')
     if spec.body_regex is not None and not re.search(spec.body_regex, text, re.MULTILINE):
@@ -76,15 +86,100 @@ def judge(
 
 async def probe(target: Target, spec: HttpCheck, ctx: ProbeContext) -> Observation:
     started, t0 = ctx.clock.now(), ctx.clock.monotonic()
-    values: dict[str, Value] = {}
     details: dict[str, Value] = {}
-    latency: float | None = None
+    try:
+        url = build_url(target, spec)
+    except Exception as err:  # a probe never raises; CancelledError is not an Exception
+        return _observed(ctx, target, started, [describe(err)], {}, details)
+    details["url"] = url
+    ctx.log(f"{spec.method} {url}")
+    simple = None if url in _REDIRECTED else _http1.route(spec, url)
+    if simple is not None:
+        outcome = await _small(simple, spec, ctx, t0, details)
+        if outcome is not None:
+            problems, values = outcome
+            return _observed(ctx, target, started, problems, values, details)
+        ctx.log("redirected: following it with the full client")
+        _remember_redirect(url)
+        t0 = ctx.clock.monotonic()  # latency is that of the request that is reported
+    problems, values = await _full(url, spec, ctx, t0, details)
+    return _observed(ctx, target, started, problems, values, details)
+
+
+def _observed(
+    ctx: ProbeContext,
+    target: Target,
+    started: float,
+    problems: list[str],
+    values: dict[str, Value],
+    details: dict[str, Value],
+) -> Observation:
+    latency = values.get("latency_ms")
+    return ctx.observation(
+        target,
+        ok=not problems,
+        started=started,
+        latency_ms=latency if isinstance(latency, float) else None,
+        values=values,
+        error="; ".join(problems) or None,
+        details=details,
+    )
+
+
+def _remember_redirect(url: str) -> None:
+    """A URL that answered with a redirect goes to aiohttp from now on (it follows them);
+    bounded, oldest forgotten first."""
+    _REDIRECTED[url] = None
+    if len(_REDIRECTED) > REDIRECT_MEMORY:
+        del _REDIRECTED[next(iter(_REDIRECTED))]
+
+
+Outcome = tuple[list[str], dict[str, Value]]
+
+
+async def _small(
+    route: _http1.Route, spec: HttpCheck, ctx: ProbeContext, t0: float, details: dict[str, Value]
+) -> Outcome | None:
+    """A plain GET/HEAD through the small client; None when the reply is a redirect that
+    should be followed (the caller hands the check to aiohttp)."""
+    values: dict[str, Value] = {}
+    budget = ctx.remaining()
+    parser = ReplyParser(body_cap=BODY_CAP, head_only=route.head_only)
+    try:
+        async with asyncio.timeout(budget):
+            reply = await _http1.fetch(route, body_cap=BODY_CAP, parser=parser)
+    except TimeoutError:
+        if parser.head_done:
+            values["http_status"] = parser.reply.status
+        stage = "reading the body" if parser.head_done else "waiting for the response"
+        return [timed_out(budget, stage)], values
+    except _http1.ServerDisconnected:
+        return ["server disconnected without a response"], values
+    except BadReply as err:
+        return [f"bad HTTP response: {err}"], values
+    except Exception as err:  # a probe never raises; CancelledError is not an Exception
+        return [describe(err)], values
+    headers = reply.headers
+    if spec.follow_redirects and reply.status in _http1.REDIRECTS and headers.keys() & _WHERE_TO:
+        return None
+    values["http_status"] = reply.status
+    values["latency_ms"] = elapsed_ms(ctx, t0)
+    values["body_bytes"] = len(reply.body)
+    details["truncated"] = reply.truncated
+    problems, json_value = judge(spec, reply.status, bytes(reply.body), reply.truncated)
+    if json_value is not None:
+        values["json_value"] = json_value
+    return problems, values
+
+
+async def _full(
+    url: str, spec: HttpCheck, ctx: ProbeContext, t0: float, details: dict[str, Value]
+) -> Outcome:
+    """Any request, through aiohttp on the shared sessions."""
+    values: dict[str, Value] = {}
     budget = ctx.remaining()
     stage = "waiting for the response"
     try:
-        url = build_url(target, spec)
-        details["url"] = url
-        ctx.log(f"{spec.method} {url}")
         session = ctx.http.get(verify_tls=spec.verify_tls)
         async with (
             asyncio.timeout(budget),
@@ -105,7 +200,7 @@ async def probe(target: Target, spec: HttpCheck, ctx: ProbeContext) -> Observati
                 values["tls_days_to_expiry"] = days
             stage = "reading the body"
             body, truncated = await read_capped(response.content, BODY_CAP)
-        values["latency_ms"] = latency = elapsed_ms(ctx, t0)
+        values["latency_ms"] = elapsed_ms(ctx, t0)
         values["body_bytes"] = len(body)
         details["truncated"] = truncated
         problems, json_value = judge(spec, response.status, body, truncated)
@@ -115,12 +210,4 @@ async def probe(target: Target, spec: HttpCheck, ctx: ProbeContext) -> Observati
         problems = [timed_out(budget, stage)]
     except Exception as err:  # a probe never raises; CancelledError is not an Exception
         problems = [describe(err)]
-    return ctx.observation(
-        target,
-        ok=not problems,
-        started=started,
-        latency_ms=latency,
-        values=values,
-        error="; ".join(problems) or None,
-        details=details,
-    )
+    return problems, values

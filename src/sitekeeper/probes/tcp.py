@@ -4,6 +4,10 @@ Covers every "is the service answering on its port" check: RTSP on a camera, PJL
 projector, SSH on a server, a control processor's telnet port. `connect_ms` is the TCP
 connect alone (TLS, when asked, is timed into latency_ms), so a slow handshake and a slow
 network can be told apart.
+
+A check that sends nothing, expects nothing and wants no TLS is a connect and a hang-up
+(`_connect`): a bare non-blocking socket under one deadline, with no stream objects and no
+polite close to wait for. Its Observation is the same as the full path's.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sitekeeper.probes._common import (
     timed_out,
     unescape,
 )
+from sitekeeper.probes._connect import connect_and_close
 from sitekeeper.probes._dialog import Dialog, close_quietly
 from sitekeeper.probes.base import ProbeContext, Target
 
@@ -34,6 +39,8 @@ async def probe(target: Target, spec: TcpCheck, ctx: ProbeContext) -> Observatio
     port = resolve_port(target, spec.port, spec.port_name)
     if port is None:
         return ctx.observation(target, ok=None, started=started, error=no_port(spec.port_name))
+    if not spec.send and spec.expect is None and not spec.tls:
+        return await _connect_only(target, port, ctx, started, t0)
     values: dict[str, Value] = {}
     budget = ctx.remaining()
     stage = "connecting"
@@ -77,4 +84,25 @@ async def probe(target: Target, spec: TcpCheck, ctx: ProbeContext) -> Observatio
         latency_ms=elapsed_ms(ctx, t0) if error is None else None,
         values=values,
         error=error,
+    )
+
+
+async def _connect_only(
+    target: Target, port: int, ctx: ProbeContext, started: float, t0: float
+) -> Observation:
+    """Connect, close at once: connect_ms and latency_ms are the connect time."""
+    budget = ctx.remaining()
+    error: str | None = None
+    ctx.log(f"connecting to {target.address}:{port}")
+    try:
+        await connect_and_close(target.address, port, budget)
+    except TimeoutError:
+        error = timed_out(budget, "connecting")
+    except Exception as err:  # a probe never raises; CancelledError is not an Exception
+        error = describe(err)
+    if error is not None:
+        return ctx.observation(target, ok=False, started=started, error=error)
+    connect_ms = elapsed_ms(ctx, t0)
+    return ctx.observation(
+        target, ok=True, started=started, latency_ms=connect_ms, values={"connect_ms": connect_ms}
     )
