@@ -3,7 +3,8 @@ schedule -> tcp probe (loopback) -> state engine -> store.
 
     python bench/collector_lateness.py --rate 1000 --seconds 60
 
-Targets: TCP listeners in a separate process on 127.0.0.1 (accept, close), so their CPU is
+The collector runs on the loop `sitekeeper up` runs on (`sitekeeper.eventloop`: uvloop where
+installed), and the output names it. Targets: TCP listeners in a separate process on 127.0.0.1 (accept, close), so their CPU is
 not counted as ours. Reports start lateness (p50/p99/max), missed runs, overlaps prevented,
 results stored, and our CPU time per check.
 
@@ -165,6 +166,7 @@ async def run(
         runs = stats.runs - runs0
         lat = stats.lateness()
         result = {
+            "loop": type(asyncio.get_running_loop()).__module__.partition(".")[0],
             "target_rate": rate,
             "checks": checks,
             "interval_s": interval,
@@ -219,7 +221,10 @@ def main() -> None:
         "by stage",
     )
     args = ap.parse_args()
-    result = asyncio.run(
+    from sitekeeper import eventloop
+
+    # the loop `sitekeeper up` runs on (uvloop where installed), so what is measured is what runs
+    result = eventloop.run(
         run(args.rate, args.seconds, args.interval, args.warmup, args.profile_seconds)
     )
     json.dump(result, sys.stdout)

@@ -9,6 +9,7 @@ in fact committed a no-op.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -42,6 +43,7 @@ class EmbeddedSink:
         self._pending = 0  # submitted and not yet stored
         self._drained = asyncio.Event()
         self._drained.set()
+        self._full = asyncio.Event()  # a whole batch is waiting: write without waiting longer
         self.stored = 0
         self.batches = 0
         self.write_errors = 0
@@ -60,6 +62,8 @@ class EmbeddedSink:
         self._pending += 1
         self._drained.clear()
         await self._queue.put(Envelope(self._collector_id, self._seq, observation))
+        if self._queue.qsize() >= self._max_batch - 1:
+            self._full.set()
 
     async def flush(self) -> None:
         """Wait until everything submitted so far is stored."""
@@ -73,21 +77,19 @@ class EmbeddedSink:
             self._task = None
 
     async def _writer(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             batch = [await self._queue.get()]
-            until = loop.time() + self._max_delay
+            # Gather for up to max_delay with one timed wait per batch (not one per result),
+            # cut short when a whole batch is waiting.
+            if self._queue.qsize() < self._max_batch - 1:
+                self._full.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), self._max_delay)
             while len(batch) < self._max_batch:
                 try:
                     batch.append(self._queue.get_nowait())
                 except asyncio.QueueEmpty:
-                    left = until - loop.time()
-                    if left <= 0:
-                        break
-                    try:
-                        batch.append(await asyncio.wait_for(self._queue.get(), left))
-                    except TimeoutError:
-                        break
+                    break
             await self._write(batch)
             self._pending -= len(batch)
             if self._pending == 0:
