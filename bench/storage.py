@@ -18,17 +18,22 @@ rows stored over the wall time of the measured ingest() calls; CPU is this proce
 getrusage() time over the same calls (generating the observations is not counted).
 
 Size: a day (`--hours`) of raw results for the 1,000 checks (1.44 M rows at 60 s), the
-same rows the ingest writes (columns, JSON text), inserted with sqlite3 directly to save
-time, in 2,000-row transactions, time order; the ingest's own database gives bytes per result
-as a cross-check. The file is measured after VACUUM (and a WAL checkpoint): bytes per raw
-result = growth over the empty database / rows. Then the retention pass
-(`retention.maintain`) rolls those hours up into hourly rollups:
-bytes per rollup row = growth / rollups. The steady state after a year with the defaults is
-14 days of raw results + 365 days of hourly rollups (kept 400 days) + the flips of a year
-(kept; bytes per flip measured in the ingest database, at `--flips-per-check-day`) + the
-fixed tables (inventory, states). Retention is checked: at now = the middle hour + 14 days
-it must delete exactly the raw rows before that hour and keep every rollup; at the middle
-hour + 400 days every raw row and exactly the rollups older than 400 days.
+same plain rows the ingest writes to `results` (columns, JSON text), inserted with sqlite3
+directly to save time, in 2,000-row transactions, time order. The file is measured after
+VACUUM (and a WAL checkpoint): bytes per plain result = growth over the empty database /
+rows (what the open hour costs). Then the retention pass (`retention.maintain`) packs those
+hours into `results_packed` (one row per check and hour) and rolls them up into
+`rollups_hourly`; bytes per (packed) raw result = the packed table's pages (SQLite's dbstat)
+/ rows, bytes per rollup row = the rollup table's pages / rollups, and their sum is checked
+against the file's growth. The ingest's own database, its complete hours packed by the same
+pass at the end, gives bytes per packed result as a cross-check. The steady state after a
+year with the defaults is 14 days of packed raw results + up to two hours of plain ones (the
+open hour and the one the hourly pass has not reached) + 365 days of hourly rollups (kept
+400 days) + the flips of a year (kept; bytes per flip measured in the ingest database, at
+`--flips-per-check-day`) + the fixed tables (inventory, states). Retention is checked (raw
+results counted in both tables): at now = the middle hour + 14 days it must delete exactly
+the raw results before that hour and keep every rollup; at the middle hour + 400 days every
+raw result and exactly the rollups older than 400 days.
 Prints one JSON object.
 """
 
@@ -59,6 +64,8 @@ from sitekeeper.observation import Observation, Value
 from sitekeeper.results.ingest import Envelope, Ingestor
 from sitekeeper.results.retention import maintain
 from sitekeeper.results.store import Store
+
+OPEN_HOURS = 2.0  # plain hours in the steady state: the open one, and one the hourly pass missed
 
 INGEST_GOAL = 50_000.0  # rows per second
 SIZE_GOAL = 1e9  # bytes
@@ -235,10 +242,17 @@ def ingest(tmp: Path, rows: int, seed: int, prof: cProfile.Profile | None) -> di
         flip_rows = session.scalar(select(func.count()).select_from(m.Flip)) or 0
     if stored != batches * BATCH or total != stored + 2 * BATCH:
         raise SystemExit(f"ingest stored {stored} of {batches * BATCH} rows ({total} in the table)")
+    with store.session() as session, session.begin():  # pack the complete hours (not timed)
+        maintain(session, T0 + minute * INTERVAL, RAW_DAYS, ROLLUP_DAYS)
+        packed = int(session.scalar(select(func.sum(m.PackedResults.count))) or 0)
     vacuumed_size(store, path)
     sizes = table_bytes(path)
     store.close()
-    fixed = sum(v for k, v in sizes.items() if k not in ("results", "rollups_hourly", "flips"))
+    fixed = sum(
+        v
+        for k, v in sizes.items()
+        if k not in ("results", "results_packed", "rollups_hourly", "flips")
+    )
     per_batch = sorted(BATCH / w for w in walls)
     return {
         "ingest_rows": stored,
@@ -253,7 +267,7 @@ def ingest(tmp: Path, rows: int, seed: int, prof: cProfile.Profile | None) -> di
         "_flip_rows": flip_rows,
         "_flip_bytes": sizes.get("flips", 0),
         "_fixed_bytes": fixed,
-        "_ingest_result_bytes_per_row": sizes.get("results", 0) / max(total, 1),
+        "_ingest_result_bytes_per_row": sizes.get("results_packed", 0) / packed if packed else None,
     }
 
 
@@ -308,9 +322,25 @@ def write_raw(path: Path, checks: list[tuple[int, int, str]], hours: int, seed: 
         con.close()
 
 
-def count(store: Store, model: type[m.Result] | type[m.Rollup], *where: Any) -> int:
+def count(store: Store, model: type[m.Rollup], *where: Any) -> int:
     with store.session() as session:
         return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def raw_count(session: Any, before: float | None = None, *, plain: bool = False) -> int:
+    """Raw results before `before` (an hour boundary; None: all), packed and plain."""
+    r, p = m.Result, m.PackedResults
+    q_plain = select(func.count()).select_from(r)
+    q_packed = select(func.sum(p.count))
+    if before is not None:
+        q_plain, q_packed = q_plain.where(r.at < before), q_packed.where(p.hour < before)
+    found = int(session.scalar(q_plain) or 0)
+    return found if plain else found + int(session.scalar(q_packed) or 0)
+
+
+def raw_results(store: Store, before: float | None = None) -> int:
+    with store.session() as session:
+        return raw_count(session, before)
 
 
 def size(tmp: Path, hours: int, seed: int) -> dict[str, Any]:
@@ -321,6 +351,8 @@ def size(tmp: Path, hours: int, seed: int) -> dict[str, Any]:
     rows = write_raw(path, checks, hours, seed)
     write_s = time.perf_counter() - t0
     with_raw = vacuumed_size(store, path)
+    plain_objects, values_len = object_bytes(path)
+    result_index = sum(plain_objects.get(i, 0) for i in ("ix_results_check_at", "ix_results_at"))
     end = T0 + hours * HOUR
     t0 = time.perf_counter()
     with store.session() as session, session.begin():
@@ -329,22 +361,28 @@ def size(tmp: Path, hours: int, seed: int) -> dict[str, Any]:
     rollups = report.rollup_rows
     if report.raw_deleted or report.hours_rolled != hours or rollups != hours * CHECKS:
         raise SystemExit(f"rolling up {hours} hour(s) gave {report}")
-    with_rollups = vacuumed_size(store, path)
-    objects, values_len = object_bytes(path)
-    result_index = sum(objects.get(i, 0) for i in ("ix_results_check_at", "ix_results_at"))
+    if raw_results(store) != rows or raw_results(store, T0) != 0:
+        raise SystemExit(f"packing kept {raw_results(store)} of {rows} raw results")
+    packed_size = vacuumed_size(store, path)
+    objects, _ = object_bytes(path)
+    packed_bytes = objects.get("results_packed", 0)
+    rollup_bytes = objects.get("rollups_hourly", 0)
     rollup_index = sum(
         b for n, b in objects.items() if n.startswith(("ix_rollups", "sqlite_autoindex_rollups"))
     )
+    growth = packed_size - empty
+    if abs(growth - packed_bytes - rollup_bytes - rollup_index) > 0.02 * growth:
+        raise SystemExit(f"the tables' pages ({packed_bytes} + {rollup_bytes}) miss {growth}")
 
     # Retention: the middle hour + 14 days cuts the raw rows at that hour.
     noon = T0 + (hours // 2) * HOUR
     cutoff = noon  # (noon + 14 days) - 14 days
-    expected = count(store, m.Result, m.Result.at < cutoff)
+    expected = raw_results(store, cutoff)
     with store.session() as session, session.begin():
         r14 = maintain(session, noon + RAW_DAYS * DAY, RAW_DAYS, ROLLUP_DAYS)
-    left = count(store, m.Result)
+    left = raw_results(store)
     ok_raw = r14.raw_deleted == expected and left == rows - expected and r14.rollups_deleted == 0
-    ok_raw = ok_raw and count(store, m.Result, m.Result.at < cutoff) == 0
+    ok_raw = ok_raw and raw_results(store, cutoff) == 0
     old_rollups = count(store, m.Rollup, m.Rollup.hour < noon)
     with store.session() as session, session.begin():
         r400 = maintain(session, noon + ROLLUP_DAYS * DAY, RAW_DAYS, ROLLUP_DAYS)
@@ -360,12 +398,11 @@ def size(tmp: Path, hours: int, seed: int) -> dict[str, Any]:
         "size_raw_rows": rows,
         "size_write_rows_per_s": round(rows / write_s),
         "rollup_s": round(rollup_s, 2),
-        "bytes_per_result": round((with_raw - empty) / rows, 1),
-        "bytes_per_rollup": round((with_rollups - with_raw) / rollups, 1),
-        "result_table_bytes": round(objects.get("results", 0) / rows, 1),
-        "result_index_bytes": round(result_index / rows, 1),
-        "result_values_json_bytes": round(values_len, 1),
-        "rollup_table_bytes": round(objects.get("rollups_hourly", 0) / rollups, 1),
+        "bytes_per_result": round(packed_bytes / rows, 1),
+        "bytes_per_rollup": round((rollup_bytes + rollup_index) / rollups, 1),
+        "bytes_per_plain_result": round((with_raw - empty) / rows, 1),
+        "plain_result_index_bytes": round(result_index / rows, 1),
+        "plain_result_values_json_bytes": round(values_len, 1),
         "rollup_index_bytes": round(rollup_index / rollups, 1),
         "retention_raw_deleted": r14.raw_deleted,
         "retention_rollups_deleted": r400.rollups_deleted,
@@ -379,19 +416,24 @@ def steady_state(
 ) -> dict[str, Any]:
     per_day = CHECKS * DAY / INTERVAL
     raw = RAW_DAYS * per_day * found["bytes_per_result"]
+    open_hours = OPEN_HOURS * per_day / 24 * found["bytes_per_plain_result"]
     rollups = min(365.0, ROLLUP_DAYS) * 24 * CHECKS * found["bytes_per_rollup"]
     bytes_per_flip = ingest_part["_flip_bytes"] / max(ingest_part["_flip_rows"], 1)
     flips = 365 * CHECKS * flips_per_check_day * bytes_per_flip
     fixed = max(found["_empty_bytes"], ingest_part["_fixed_bytes"])
-    total = raw + rollups + flips + fixed
+    cross = ingest_part["_ingest_result_bytes_per_row"]
+    total = raw + open_hours + rollups + flips + fixed
     return {
         "year_mb": round(total / 1e6, 1),
         "year_raw_mb": round(raw / 1e6, 1),
+        "year_open_hours_mb": round(open_hours / 1e6, 1),
         "year_rollup_mb": round(rollups / 1e6, 1),
         "year_flips_mb": round(flips / 1e6, 1),
         "fixed_mb": round(fixed / 1e6, 2),
         "bytes_per_flip": round(bytes_per_flip, 1),
-        "ingest_db_bytes_per_result": round(ingest_part["_ingest_result_bytes_per_row"], 1),
+        "ingest_db_bytes_per_result": (
+            None if cross is None else round(cross, 1)  # None: no complete hour was ingested
+        ),
         "size_goal_ratio": round(total / SIZE_GOAL, 3),
     }
 

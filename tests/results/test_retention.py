@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, insert, select
 
 from sitekeeper.db import models as m
+from sitekeeper.results import raw
 from sitekeeper.results.retention import maintain, roll_up
 from sitekeeper.results.store import Store
 
@@ -62,7 +63,9 @@ def test_the_current_hour_is_not_rolled_up_until_it_is_complete(store: Store) ->
         assert roll_up(session, now=T0 + HOUR + 1)[0] == 1
 
 
-def test_old_raw_results_are_pruned_only_after_they_are_rolled_up(store: Store) -> None:
+def test_old_raw_results_are_pruned_by_whole_hours_only_after_they_are_rolled_up(
+    store: Store,
+) -> None:
     day = 86400.0
     _results(store, [(1, T0 + i * HOUR, "OK", 1.0) for i in range(72)])  # three days, hourly
     now = T0 + 72 * HOUR + 60
@@ -70,11 +73,13 @@ def test_old_raw_results_are_pruned_only_after_they_are_rolled_up(store: Store) 
         report = maintain(session, now, raw_days=1.0, rollup_days=2.0)
     assert report.hours_rolled == 72
     with store.session() as session:
-        oldest_raw = session.scalar(select(func.min(m.Result.at)))
-        assert oldest_raw is not None and oldest_raw >= now - day
+        kept = [r.at for _, r in raw.read(session.connection(), [1], 0.0, now)]
+        # hours wholly older than a day go (0..47); hour 48 began 60 s too early but stays
+        assert kept == [T0 + i * HOUR for i in range(48, 72)]
+        assert kept[0] < now - day <= kept[0] + HOUR
         oldest_rollup = session.scalar(select(func.min(m.Rollup.hour)))
         assert oldest_rollup is not None and oldest_rollup >= now - 2 * day
-        assert report.raw_deleted == 49  # older than a day: hours 0..48
+        assert report.raw_deleted == 48
     # running again rolls nothing new and deletes nothing more
     with store.session() as session, session.begin():
         again = maintain(session, now, raw_days=1.0, rollup_days=2.0)

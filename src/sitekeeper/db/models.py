@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -155,10 +156,14 @@ class DeviceState(Base):
 
 
 class Result(Base):
-    """Raw observations, kept for the raw retention period; hourly rollups last longer."""
+    """Raw observations not yet packed: the open hour (and any late arrival) as plain rows,
+    so appending one is a cheap insert. The retention pass packs each complete hour into
+    `results_packed` (see results.packing)."""
 
     __tablename__ = "results"
-    __table_args__ = (Index("ix_results_check_at", "check_id", "at"), Index("ix_results_at", "at"))
+    # One index: what a chart of the open hour reads. The retention pass scans this small
+    # table whole (an hour or two of results), so it needs no index on time alone.
+    __table_args__ = (Index("ix_results_check_at", "check_id", "at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     client_id: Mapped[int] = mapped_column(Integer)
@@ -170,14 +175,31 @@ class Result(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class Rollup(Base):
-    """One hour of one check: counts by status and latency summary."""
+class PackedResults(Base):
+    """One complete hour of one check's raw results in one compact blob (results.packing),
+    kept for the raw retention period. An ordinary (rowid) table on SQLite: a blob of about a
+    kilobyte would spill into overflow pages in a WITHOUT ROWID table, whose rows must fit
+    about a quarter of a page, while the key's index costs a few bytes per hour."""
 
-    __tablename__ = "rollups_hourly"
+    __tablename__ = "results_packed"
 
     check_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hour: Mapped[float] = mapped_column(Double, primary_key=True)
-    client_id: Mapped[int] = mapped_column(Integer, index=True)
+    client_id: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Rollup(Base):
+    """One hour of one check: counts by status and latency summary. Keyed (check, hour)
+    without a rowid on SQLite: a year of them is most of the database."""
+
+    __tablename__ = "rollups_hourly"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    check_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour: Mapped[float] = mapped_column(Double, primary_key=True)
+    client_id: Mapped[int] = mapped_column(Integer)
     count: Mapped[int] = mapped_column(Integer)
     ok_count: Mapped[int] = mapped_column(Integer)
     warn_count: Mapped[int] = mapped_column(Integer)

@@ -1,9 +1,10 @@
 """History in time buckets, for charts: counts by status, availability and latency.
 
-Buckets are made in SQL on both SQLite and PostgreSQL. Buckets under an hour come from raw
-`results`; hour-multiple buckets come from `rollups_hourly` for the hours already rolled up
-and from raw results for the rest (the rollup watermark in `meta` says where that is), so a
-week's chart never scans a week of raw rows and the latest hour is still there.
+Buckets under an hour come from raw results: the plain rows of `results` bucketed in SQL
+(on both SQLite and PostgreSQL), and the packed hours of `results_packed` unpacked and
+bucketed here. Hour-multiple buckets come from `rollups_hourly` for the hours already rolled
+up and from raw results for the rest (the rollup watermark in `meta` says where that is), so
+a week's chart never reads a week of raw results and the latest hour is still there.
 
 Every bucket of the span is returned, empty ones too (count 0, availability and latency
 null), so a chart shows a gap where there was no data rather than joining across it.
@@ -20,6 +21,8 @@ from sqlalchemy import ColumnElement, Float, Integer, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from sitekeeper.db import models as m
+from sitekeeper.results import raw
+from sitekeeper.results.packing import RawResult, summarize
 from sitekeeper.results.retention import HOUR, WATERMARK
 
 # Named ranges: (span, bucket) in seconds.
@@ -112,7 +115,19 @@ def history(
             raw_from = rolled_until
     if raw_from < end:
         _merge(buckets, session.execute(_raw(session, check_ids, raw_from, end, bucket)))
+        _merge(buckets, _packed(session, check_ids, raw_from, end, bucket))
     return list(buckets.values())
+
+
+def _packed(
+    session: Session, check_ids: Sequence[int], start: float, end: float, bucket: int
+) -> list[tuple[Any, ...]]:
+    """Rows shaped like `_raw`'s, from the packed hours (floored as `floor_to` floors)."""
+    found: dict[float, list[RawResult]] = {}
+    for _check, result in raw.packed_in(session.connection(), check_ids, start, end):
+        t = math.floor(result.at / bucket) * bucket
+        found.setdefault(float(t), []).append(result)
+    return [(t, *summarize(results)) for t, results in found.items()]
 
 
 def _merge(buckets: dict[float, Bucket], rows: Any) -> None:

@@ -2,16 +2,24 @@
 flips — one transaction per batch, idempotent per (collector_id, seq).
 
 Synchronous on purpose (SQLAlchemy sessions); the async sink runs it in a worker thread.
+
+Ingest is the hottest write path, so it writes through SQLAlchemy Core (one executemany per
+table, the values' JSON encoded once here), keeps each check's baseline as an incremental
+window, and rewrites a check's whole state row only when the engine's state changed: a check
+that stays as it was gets a small UPDATE of its latest result (time, latency, values, error,
+reason, baseline). Results go to the plain `results` table; the retention pass packs them
+per check and hour (results.retention).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.orm import Session
 
 from sitekeeper.checks.specs_passive import PASSIVE_TYPES
@@ -19,7 +27,7 @@ from sitekeeper.db import models as m
 from sitekeeper.db.upsert import upsert
 from sitekeeper.observation import Observation
 from sitekeeper.results.catalog import Catalog, load_catalog
-from sitekeeper.state.baseline import judge, remember
+from sitekeeper.state.baseline import Window
 from sitekeeper.state.classify import classify
 from sitekeeper.state.device import device_status
 from sitekeeper.state.engine import evaluate
@@ -41,6 +49,43 @@ _LETTER = {
     CheckStatus.UNKNOWN: "U",
 }
 _FROM_LETTER = {v: k for k, v in _LETTER.items()}
+
+_RESULT_COLUMNS = 'client_id, check_id, at, status, latency_ms, "values", error'
+
+
+def _insert_results_sql(conn: Connection) -> str:
+    """The INSERT of a result row in the driver's own parameter style: rows go to the
+    driver's executemany as tuples, their values' JSON encoded here (json.dumps, as the
+    column type would), with nothing per row in between."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    marks = ", ".join([mark] * 7)
+    return f"INSERT INTO results ({_RESULT_COLUMNS}) VALUES ({marks})"  # noqa: S608
+
+
+# A check's baseline is saved with its state when the state changes, and otherwise once it
+# has moved this many latencies: after a restart the window may lack the latest few (of 60),
+# which barely moves a median, and most batches write no 60-number JSON per check.
+SAVE_BASELINE_EVERY = 15
+
+_POLICIES: dict[int, Policy] = {}
+
+
+def _policy(max_attempts: int) -> Policy:
+    found = _POLICIES.get(max_attempts)
+    if found is None:
+        found = _POLICIES[max_attempts] = Policy(max_attempts=max_attempts)
+    return found
+
+
+def _latest_sql(conn: Connection, *, baseline: bool) -> str:
+    """The UPDATE of a check whose engine state did not change: its latest result's time,
+    latency, values (JSON), error and reason, and its baseline (JSON) when it is due."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    columns = ["last_result_at", "latency_ms", '"values"', "error", "reason"]
+    if baseline:
+        columns.append("baseline")
+    sets = ", ".join(f"{c} = {mark}" for c in columns)
+    return f"UPDATE check_states SET {sets} WHERE check_id = {mark}"  # noqa: S608
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +111,7 @@ def state_to_row(
     state: CheckState,
     obs: Observation,
     reason: str,
-    baseline: tuple[float, ...] = (),
+    baseline: Sequence[float] = (),
 ) -> dict[str, object]:
     return {
         "check_id": check_id,
@@ -104,6 +149,21 @@ def row_to_state(row: m.CheckState) -> CheckState:
     )
 
 
+def _same_engine_state(a: CheckState, b: CheckState) -> bool:
+    """Equal but for the time of the latest result."""
+    return (
+        a.status is b.status
+        and a.state_type is b.state_type
+        and a.attempt == b.attempt
+        and a.hard_status is b.hard_status
+        and a.since == b.since
+        and a.hard_since == b.hard_since
+        and a.flapping == b.flapping
+        and a.percent_change == b.percent_change
+        and a.history == b.history
+    )
+
+
 class Ingestor:
     """Holds the catalog and the engine's states in memory; the database is the record."""
 
@@ -117,7 +177,8 @@ class Ingestor:
         self._lock = threading.Lock()
         self.catalog = Catalog({}, {}, {})
         self._states: dict[int, CheckState] = {}
-        self._baselines: dict[int, tuple[float, ...]] = {}
+        self._baselines: dict[int, Window] = {}
+        self._saved: dict[int, int] = {}  # check id -> its window's `added` when last saved
         self._reasons: dict[int, str] = {}  # check id -> its latest reason (for device reasons)
         # device id -> (status, reason, since): what device_states says
         self._devices: dict[int, tuple[DeviceStatus, str, float]] = {}
@@ -129,7 +190,8 @@ class Ingestor:
             self.catalog = load_catalog(session, credentials=creds)
             rows = list(session.scalars(select(m.CheckState)))
             self._states = {row.check_id: row_to_state(row) for row in rows}
-            self._baselines = {row.check_id: tuple(row.baseline or ()) for row in rows}
+            self._baselines = {row.check_id: Window(row.baseline or ()) for row in rows}
+            self._saved = {}
             self._reasons = {row.check_id: row.reason or "" for row in rows}
             self._devices = {
                 row.device_id: (DeviceStatus(row.status), row.reason or "", row.since)
@@ -151,68 +213,81 @@ class Ingestor:
             return report
         catalog = self.catalog
         states = dict(self._states)
-        baselines = dict(self._baselines)
+        baselines = self._baselines
+        windows: dict[int, Window] = {}  # this batch's copies: the originals follow the commit
         reasons = dict(self._reasons)
         devices = dict(self._devices)
-        results: list[dict[str, object]] = []
-        state_rows: dict[int, dict[str, object]] = {}
+        results: list[tuple[object, ...]] = []
+        # check id -> its last result, reason and values' JSON ("null" for none)
+        latest: dict[int, tuple[Observation, str, str]] = {}
         touched_devices: set[int] = set()
+        dumps = json.dumps
         with Session(self._engine) as session, session.begin():
             marks = self._lock_marks(session, {e.collector_id for e in batch})
+            seqs = {cid: mark.last_seq for cid, mark in marks.items()}
             for env in sorted(batch, key=lambda e: (e.collector_id, e.seq)):
-                mark = marks[env.collector_id]
-                if env.seq <= mark.last_seq:
+                if env.seq <= seqs[env.collector_id]:
                     report.duplicates += 1
                     continue
-                mark.last_seq = env.seq
+                seqs[env.collector_id] = env.seq
                 obs = env.observation
-                info = catalog.checks.get(obs.check_id)
+                check_id = obs.check_id
+                info = catalog.checks.get(check_id)
                 if info is None:
                     report.unknown_checks += 1  # retired while the probe ran
                     continue
                 status, reason = classify(obs, info.spec)
-                history = baselines.get(obs.check_id, ())
                 if obs.ok and obs.latency_ms is not None:
+                    window = windows.get(check_id)
+                    if window is None:
+                        known = baselines.get(check_id)
+                        window = windows[check_id] = known.copy() if known else Window()
                     if status is CheckStatus.OK and info.spec.baseline:
-                        verdict = judge(history, obs.latency_ms)
-                        if verdict is not None and verdict.unusual:  # online but uneven
+                        verdict = window.unusual(obs.latency_ms)
+                        if verdict is not None:  # online but uneven
                             status, reason = CheckStatus.WARN, verdict.reason(obs.latency_ms)
-                    history = remember(history, obs.latency_ms)
-                    baselines[obs.check_id] = history
+                    window.add(obs.latency_ms)
+                values_json = dumps(dict(obs.values) or None)
                 results.append(
-                    {
-                        "client_id": info.client_id,
-                        "check_id": obs.check_id,
-                        "at": obs.at,
-                        "status": status.value,
-                        "latency_ms": obs.latency_ms,
-                        "values": dict(obs.values) or None,
-                        "error": obs.error,
-                    }
+                    (
+                        info.client_id,
+                        check_id,
+                        obs.at,
+                        status.value,
+                        obs.latency_ms,
+                        values_json,
+                        obs.error,
+                    )
                 )
-                policy = Policy(max_attempts=info.spec.max_attempts)
+                policy = _policy(info.spec.max_attempts)
                 state, flips = evaluate(
-                    states.get(obs.check_id), status, reason, policy, obs.at, obs.check_id
+                    states.get(check_id), status, reason, policy, obs.at, check_id
                 )
-                states[obs.check_id] = state
-                reasons[obs.check_id] = "" if status is CheckStatus.OK else reason
-                state_rows[obs.check_id] = state_to_row(
-                    obs.check_id, info.client_id, state, obs, reason, history
-                )
-                report.flips.extend(flips)
+                states[check_id] = state
+                reasons[check_id] = "" if status is CheckStatus.OK else reason
+                latest[check_id] = (obs, reason, values_json)
+                if flips:
+                    report.flips.extend(flips)
                 touched_devices.add(info.device_id)
+            changed = self._changed(states, reasons, latest)
+            # A device's status follows its checks' engine states and reasons only: when none
+            # of those changed, neither did the device (unless it has no status yet).
+            dirty = {catalog.checks[c].device_id for c in changed}
+            dirty |= {d for d in touched_devices if d not in devices}
             device_rows, device_flips = self._devices_after(
-                touched_devices, catalog, states, reasons, devices, batch
+                dirty, catalog, states, reasons, devices, batch
             )
             report.flips.extend(device_flips)
-            if results:
-                session.execute(insert(m.Result), results)
+            for cid, mark in marks.items():
+                mark.last_seq = seqs[cid]
             conn = session.connection()
-            upsert(conn, m.CheckState, list(state_rows.values()), ["check_id"])
+            if results:
+                conn.exec_driver_sql(_insert_results_sql(conn), results)
+            saved = self._write_states(conn, catalog, states, latest, windows, changed)
             upsert(conn, m.DeviceState, device_rows, ["device_id"])
             if report.flips:
-                session.execute(
-                    insert(m.Flip),
+                conn.execute(
+                    insert(m.Flip),  # through the Connection: Core, not the ORM
                     [
                         {
                             "client_id": self._client_of(f, catalog),
@@ -230,10 +305,76 @@ class Ingestor:
             report.stored = len(results)
         # Only after the commit: the in-memory states follow the record, never lead it.
         self._states = states
-        self._baselines = baselines
+        if windows:
+            self._baselines = {**baselines, **windows}
+            self._saved = {**self._saved, **saved}
         self._reasons = reasons
         self._devices = devices
         return report
+
+    def _changed(
+        self,
+        states: dict[int, CheckState],
+        reasons: dict[int, str],
+        latest: dict[int, tuple[Observation, str, str]],
+    ) -> set[int]:
+        """The checks of this batch whose engine state or reason is not what it was."""
+        before, said = self._states, self._reasons
+        out: set[int] = set()
+        for check_id in latest:
+            old = before.get(check_id)
+            if (
+                old is None
+                or not _same_engine_state(old, states[check_id])
+                or said.get(check_id) != reasons[check_id]
+            ):
+                out.add(check_id)
+        return out
+
+    def _write_states(
+        self,
+        conn: Connection,
+        catalog: Catalog,
+        states: dict[int, CheckState],
+        latest: dict[int, tuple[Observation, str, str]],
+        windows: dict[int, Window],
+        changed: set[int],
+    ) -> dict[int, int]:
+        """Upsert the state rows of the `changed` checks; for the others (most of them)
+        update only the latest result's columns, and the baseline when it is due. Returns
+        the windows' `added` counts as saved now."""
+        saved_before = self._saved
+        saved: dict[int, int] = {}
+        full: list[dict[str, object]] = []
+        same: list[tuple[object, ...]] = []
+        same_with_baseline: list[tuple[object, ...]] = []
+        dumps = json.dumps
+        for check_id, (obs, reason, values_json) in latest.items():
+            state = states[check_id]
+            window = windows.get(check_id)
+            if check_id in changed:
+                info = catalog.checks[check_id]
+                known = window or self._baselines.get(check_id)
+                baseline = known.latencies() if known is not None else ()
+                full.append(state_to_row(check_id, info.client_id, state, obs, reason, baseline))
+                if window is not None:
+                    saved[check_id] = window.added
+                continue
+            values = "{}" if values_json == "null" else values_json  # the state keeps {} for none
+            row = (state.last_result_at, obs.latency_ms, values, obs.error, reason)
+            if window is not None and window.added - saved_before.get(check_id, 0) >= (
+                SAVE_BASELINE_EVERY
+            ):
+                saved[check_id] = window.added
+                same_with_baseline.append((*row, dumps(list(window.latencies())), check_id))
+            else:
+                same.append((*row, check_id))
+        upsert(conn, m.CheckState, full, ["check_id"])
+        if same:
+            conn.exec_driver_sql(_latest_sql(conn, baseline=False), same)
+        if same_with_baseline:
+            conn.exec_driver_sql(_latest_sql(conn, baseline=True), same_with_baseline)
+        return saved
 
     def _lock_marks(self, session: Session, collector_ids: set[str]) -> dict[str, m.Collector]:
         marks: dict[str, m.Collector] = {}

@@ -1,22 +1,33 @@
-"""Hourly rollups and retention: raw results are kept `raw_retention_days`, hourly rollups
-`rollup_retention_days`, so the database does not grow forever.
+"""Hourly rollups, packing and retention: raw results are kept `raw_retention_days`, hourly
+rollups `rollup_retention_days`, so the database does not grow forever.
 
-Rolling up is idempotent (an hour is recomputed from raw rows and upserted), and only
-complete hours are rolled up. The watermark in `meta` remembers how far it got.
+Each complete hour is, in one pass: rolled up (per check: counts by status, latency count,
+sum, min and max), packed (the check's results of that hour into one `results_packed` row,
+see results.packing) and removed from the plain `results` table. Only complete hours are
+done, and the watermark in `meta` remembers how far it got. A result that arrives after its
+hour was packed waits as a plain row; the next pass merges it into its hour's packed row and
+recomputes that hour's rollup, so nothing is lost and the rollup stays exact.
+
+Raw results are deleted by whole hours: an hour goes once all of it is older than the raw
+retention (so a result is kept at least `raw_retention_days`, and under an hour longer).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, delete, func, select
+from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.orm import Session
 
 from sitekeeper.db import models as m
 from sitekeeper.db.upsert import upsert
+from sitekeeper.results import raw
+from sitekeeper.results.packing import summarize
 
 WATERMARK = "rollup_watermark"
 HOUR = 3600.0
+FLUSH = 2000  # hours of checks written per statement
 
 
 @dataclass(frozen=True)
@@ -27,15 +38,33 @@ class RetentionReport:
     rollups_deleted: int
 
 
-def _hour_expr(session: Session) -> ColumnElement[float]:
-    """Start of the hour of `results.at`, in SQL, the same on both databases."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.floor(m.Result.at / HOUR) * HOUR
-    return cast(cast(m.Result.at / HOUR, Integer), Float) * HOUR  # positive: truncation = floor
+def _rollup_row(group: raw.HourGroup) -> dict[str, Any]:
+    n, ok, warn, crit, unknown, lat_n, lat_sum, lat_min, lat_max = summarize(group.results)
+    return {
+        "check_id": group.check_id,
+        "hour": group.hour,
+        "client_id": group.client_id,
+        "count": n,
+        "ok_count": ok,
+        "warn_count": warn,
+        "crit_count": crit,
+        "unknown_count": unknown,
+        "latency_count": lat_n,
+        "latency_sum": lat_sum,
+        "latency_min": lat_min,
+        "latency_max": lat_max,
+    }
+
+
+def _flush(conn: Connection, groups: list[raw.HourGroup]) -> None:
+    raw.store_packed(conn, groups)
+    upsert(conn, m.Rollup, [_rollup_row(g) for g in groups], ["check_id", "hour"])
+    groups.clear()
 
 
 def roll_up(session: Session, now: float, max_hours: int = 24 * 7) -> tuple[int, int]:
-    """Roll up complete hours since the watermark (at most `max_hours` per call)."""
+    """Roll up and pack complete hours since the watermark (at most `max_hours` per call),
+    and any late plain rows before it. Returns (hours done, rollup rows written)."""
     current_hour = (now // HOUR) * HOUR
     mark = session.get(m.Meta, WATERMARK)
     if mark is None:
@@ -48,60 +77,39 @@ def roll_up(session: Session, now: float, max_hours: int = 24 * 7) -> tuple[int,
     end = min(current_hour, start + max_hours * HOUR)
     if end <= start:
         return 0, 0
-    hour = _hour_expr(session).label("hour")
-    has_latency = m.Result.latency_ms.is_not(None)
-    stmt = (
-        select(
-            m.Result.check_id,
-            hour,
-            func.min(m.Result.client_id),
-            func.count(),
-            func.sum(case((m.Result.status == "OK", 1), else_=0)),
-            func.sum(case((m.Result.status == "WARN", 1), else_=0)),
-            func.sum(case((m.Result.status == "CRIT", 1), else_=0)),
-            func.sum(case((m.Result.status == "UNKNOWN", 1), else_=0)),
-            func.sum(case((has_latency, 1), else_=0)),
-            func.sum(m.Result.latency_ms),
-            func.min(m.Result.latency_ms),
-            func.max(m.Result.latency_ms),
-        )
-        .where(and_(m.Result.at >= start, m.Result.at < end))
-        .group_by(m.Result.check_id, hour)
-    )
-    rows = [
-        {
-            "check_id": r[0],
-            "hour": float(r[1]),
-            "client_id": r[2],
-            "count": r[3],
-            "ok_count": r[4] or 0,
-            "warn_count": r[5] or 0,
-            "crit_count": r[6] or 0,
-            "unknown_count": r[7] or 0,
-            "latency_count": r[8] or 0,
-            "latency_sum": r[9],
-            "latency_min": r[10],
-            "latency_max": r[11],
-        }
-        for r in session.execute(stmt)
-    ]
-    for i in range(0, len(rows), 5000):
-        upsert(session.connection(), m.Rollup, rows[i : i + 5000], ["check_id", "hour"])
+    conn = session.connection()
+    pending: list[raw.HourGroup] = []
+    rows = 0
+    for group in raw.plain_groups(conn, end):
+        if group.hour < start:  # late: its hour was packed before
+            group.results = raw.packed_results(conn, group.check_id, group.hour) + group.results
+        pending.append(group)
+        rows += 1
+        if len(pending) >= FLUSH:
+            _flush(conn, pending)
+    _flush(conn, pending)
+    session.execute(delete(m.Result).where(m.Result.at < end))
     if mark is None:
         session.add(m.Meta(key=WATERMARK, value=repr(end)))
     else:
         mark.value = repr(end)
-    return int((end - start) // HOUR), len(rows)
+    return int((end - start) // HOUR), rows
 
 
 def prune(session: Session, now: float, raw_days: float, rollup_days: float) -> tuple[int, int]:
-    """Delete raw results older than the raw retention (only once rolled up) and old rollups."""
+    """Delete the raw results of hours wholly older than the raw retention (only once rolled
+    up) and old rollups. Returns (raw results deleted, rollup rows deleted)."""
     mark = session.get(m.Meta, WATERMARK)
     rolled_until = float(mark.value) if mark else 0.0
-    raw_cutoff = min(now - raw_days * 86400, rolled_until)
-    raw = session.execute(delete(m.Result).where(m.Result.at < raw_cutoff))
+    cutoff = min(now - raw_days * 86400, rolled_until)
+    hours_before = (cutoff // HOUR) * HOUR  # the hours that end at or before the cutoff
+    p = m.PackedResults
+    packed = session.scalar(select(func.sum(p.count)).where(p.hour < hours_before)) or 0
+    session.execute(delete(p).where(p.hour < hours_before))
+    plain = session.execute(delete(m.Result).where(m.Result.at < hours_before))
     old = session.execute(delete(m.Rollup).where(m.Rollup.hour < now - rollup_days * 86400))
-    return int(getattr(raw, "rowcount", 0) or 0), int(getattr(old, "rowcount", 0) or 0)
+    deleted = int(packed) + int(getattr(plain, "rowcount", 0) or 0)
+    return deleted, int(getattr(old, "rowcount", 0) or 0)
 
 
 def maintain(session: Session, now: float, raw_days: float, rollup_days: float) -> RetentionReport:

@@ -8,11 +8,18 @@ above median + K x MAD (scaled to a standard deviation), and at least `FLOOR_MS`
 
 Every answered result joins the window, unusual or not: a shift that lasts becomes the new
 normal after about half a window (it stops warning then), a short bout of slowness does not.
+
+Ingest judges every answered result, so it keeps each check's window as a `Window`: the
+latencies in arrival order and sorted, so the median is a lookup and adding one a bisect,
+and the MAD is only computed for a result above the floors (almost never). `judge` and
+`remember` are the same rules on a plain sequence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left, insort
+from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import median
 
@@ -51,3 +58,51 @@ def judge(history: Sequence[float], latency_ms: float) -> Verdict | None:
 def remember(history: Sequence[float], latency_ms: float) -> tuple[float, ...]:
     """The window after this result (bounded)."""
     return (*history[-(WINDOW - 1) :], round(latency_ms, 3))
+
+
+class Window:
+    """A check's last WINDOW latencies (rounded as `remember` rounds them), also kept sorted."""
+
+    __slots__ = ("_recent", "_sorted", "added")
+
+    def __init__(self, latencies: Iterable[float] = ()) -> None:
+        self._recent: deque[float] = deque(latencies, maxlen=WINDOW)
+        self._sorted = sorted(self._recent)
+        self.added = 0  # latencies added since it was made: a cheap "has it moved" counter
+
+    def copy(self) -> Window:
+        twin = Window.__new__(Window)
+        twin._recent = self._recent.copy()
+        twin._sorted = self._sorted.copy()
+        twin.added = self.added
+        return twin
+
+    def __len__(self) -> int:
+        return len(self._recent)
+
+    def latencies(self) -> tuple[float, ...]:
+        """Oldest first, as `remember` returns them."""
+        return tuple(self._recent)
+
+    def add(self, latency_ms: float) -> None:
+        value = round(latency_ms, 3)
+        if len(self._recent) == WINDOW:
+            del self._sorted[bisect_left(self._sorted, self._recent[0])]
+        self._recent.append(value)  # the deque drops the oldest itself
+        insort(self._sorted, value)
+        self.added += 1
+
+    def median(self) -> float:
+        s = self._sorted
+        n = len(s)
+        return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+    def unusual(self, latency_ms: float) -> Verdict | None:
+        """The verdict when `latency_ms` is unusual (as `judge` decides), else None."""
+        if len(self._sorted) < MIN_SAMPLES:
+            return None
+        mid = self.median()
+        if latency_ms <= mid + max(FLOOR_MS, FLOOR_RATIO * mid):
+            return None  # under the floors: not unusual whatever the spread
+        verdict = judge(self._sorted, latency_ms)
+        return verdict if verdict is not None and verdict.unusual else None

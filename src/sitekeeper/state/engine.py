@@ -28,6 +28,7 @@ from sitekeeper.state import flapping
 from sitekeeper.state.model import CheckState, CheckStatus, Flip, Policy, StateType
 
 OK = CheckStatus.OK
+_STEADY_HISTORY = (OK,) * flapping.HISTORY_SIZE
 
 
 def initial_state(now: float) -> CheckState:
@@ -52,6 +53,8 @@ def evaluate(
     check_id: int,
 ) -> tuple[CheckState, list[Flip]]:
     """Apply one classified result to a check's state."""
+    if status is OK and prev is not None and _steady_ok(prev, policy):
+        return _still_ok(prev, now), []
     before = prev if prev is not None else initial_state(now)
     state_type, attempt = _attempts(before, status, policy.max_attempts)
     hard_status = status if state_type is StateType.HARD else before.hard_status
@@ -82,6 +85,37 @@ def evaluate(
         if flip is not None
     ]
     return state, flips
+
+
+def _steady_ok(prev: CheckState, policy: Policy) -> bool:
+    """Hard OK with nothing but OK in its flap history: one more OK changes nothing but the
+    time of the latest result (the history stays 21 OKs, 0% change, not flapping, no flip).
+    Most results are this; `evaluate` answers them without the general rules."""
+    return (
+        prev.status is OK
+        and prev.hard_status is OK
+        and prev.state_type is StateType.HARD
+        and prev.attempt == 1
+        and not prev.flapping
+        and prev.percent_change == 0.0
+        and prev.history == _STEADY_HISTORY
+        and policy.flap_low >= 0.0
+    )
+
+
+def _still_ok(prev: CheckState, now: float) -> CheckState:
+    return CheckState(
+        status=OK,
+        state_type=StateType.HARD,
+        attempt=1,
+        hard_status=OK,
+        since=prev.since,
+        hard_since=prev.hard_since,
+        last_result_at=now,
+        flapping=False,
+        percent_change=0.0,
+        history=prev.history,
+    )
 
 
 def _attempts(before: CheckState, status: CheckStatus, max_attempts: int) -> tuple[StateType, int]:
