@@ -141,3 +141,17 @@ def test_a_check_far_slower_than_usual_is_warn_then_the_device_degraded(store: S
         [view] = device_views(session)
         assert view.status == "DEGRADED"
         assert "usually 3 ms" in (view.checks[0].reason or "")
+
+
+def test_values_json_has_no_words_for_nan_and_keeps_integers_past_64_bits(store: Store) -> None:
+    """Values are stored as JSON: NaN (a probe's 'no figure') as null, and an integer too big
+    for the fast encoder (an SNMP Counter64 sum, say) exactly, through the fallback."""
+    ingestor, cid = _setup(store)
+    big = 2**70 + 1
+    obs = Observation(
+        cid, 2000.0, True, latency_ms=1.0, values={"jitter": float("nan"), "octets": big}
+    )
+    ingestor.ingest([Envelope("c1", 1, obs)])
+    with store.session() as session:
+        stored = session.scalar(select(m.Result.values).where(m.Result.check_id == cid))
+    assert stored == {"jitter": None, "octets": big}

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import orjson
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.orm import Session
 
@@ -53,10 +55,33 @@ _FROM_LETTER = {v: k for k, v in _LETTER.items()}
 _RESULT_COLUMNS = 'client_id, check_id, at, status, latency_ms, "values", error'
 
 
+def encode_json(value: object) -> str:
+    """JSON text for a result's values (or a baseline), as the column type would store it:
+    orjson, about ten times json.dumps on this path (one call per result), falling back to
+    json.dumps for anything orjson refuses (a key that is not text, an integer past 64 bits).
+    NaN and infinities, which JSON has no words for, are stored as null."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(_finite(value))
+
+
+def _finite(value: object) -> object:
+    """`value` with NaN and infinities as None (json.dumps would write NaN, which is not JSON
+    and which PostgreSQL's json type refuses)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _insert_results_sql(conn: Connection) -> str:
     """The INSERT of a result row in the driver's own parameter style: rows go to the
-    driver's executemany as tuples, their values' JSON encoded here (json.dumps, as the
-    column type would), with nothing per row in between."""
+    driver's executemany as tuples, their values' JSON encoded here (`encode_json`, as
+    the column type would), with nothing per row in between."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     marks = ", ".join([mark] * 7)
     return f"INSERT INTO results ({_RESULT_COLUMNS}) VALUES ({marks})"  # noqa: S608
@@ -128,7 +153,7 @@ def state_to_row(
         "history": "".join(_LETTER[s] for s in state.history),
         "reason": reason,
         "latency_ms": obs.latency_ms,
-        "values": dict(obs.values),
+        "values": _finite(dict(obs.values)),  # JSON has no NaN (PostgreSQL refuses it)
         "error": obs.error,
         "baseline": list(baseline),
     }
@@ -221,7 +246,7 @@ class Ingestor:
         # check id -> its last result, reason and values' JSON ("null" for none)
         latest: dict[int, tuple[Observation, str, str]] = {}
         touched_devices: set[int] = set()
-        dumps = json.dumps
+        dumps = encode_json
         with Session(self._engine) as session, session.begin():
             marks = self._lock_marks(session, {e.collector_id for e in batch})
             seqs = {cid: mark.last_seq for cid, mark in marks.items()}
@@ -348,7 +373,7 @@ class Ingestor:
         full: list[dict[str, object]] = []
         same: list[tuple[object, ...]] = []
         same_with_baseline: list[tuple[object, ...]] = []
-        dumps = json.dumps
+        dumps = encode_json
         for check_id, (obs, reason, values_json) in latest.items():
             state = states[check_id]
             window = windows.get(check_id)

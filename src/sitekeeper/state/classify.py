@@ -12,6 +12,7 @@ rule the engine uses (retry quickly while soft, back to the normal interval once
 from __future__ import annotations
 
 import re
+import weakref
 
 from sitekeeper.checks.snmp.thresholds import implicit_thresholds as snmp_thresholds
 from sitekeeper.checks.specs import (
@@ -59,6 +60,21 @@ def thresholds_for(spec: BaseCheck) -> tuple[Threshold, ...]:
     return (*implicit, *spec.thresholds)
 
 
+# thresholds_for(spec) by spec object: classify runs for every result, and a spec (immutable)
+# lives as long as the catalog that holds it. Entries go when their spec is collected.
+_BY_SPEC: dict[int, tuple[weakref.ref[BaseCheck], tuple[Threshold, ...]]] = {}
+
+
+def _thresholds(spec: BaseCheck) -> tuple[Threshold, ...]:
+    key = id(spec)
+    hit = _BY_SPEC.get(key)
+    if hit is not None and hit[0]() is spec:
+        return hit[1]
+    found = thresholds_for(spec)
+    _BY_SPEC[key] = (weakref.ref(spec, lambda _: _BY_SPEC.pop(key, None)), found)
+    return found
+
+
 _PJLINK_WORDS = {"temp": "temperature"}
 
 
@@ -90,7 +106,10 @@ def classify(obs: Observation, spec: BaseCheck) -> tuple[CheckStatus, str]:
         return CheckStatus.UNKNOWN, obs.error or "the probe could not tell"
     if obs.ok is False:
         return CheckStatus.CRIT, obs.error or "check failed"
-    verdicts = [_judge(obs, t) for t in thresholds_for(spec)]
+    thresholds = _thresholds(spec)
+    if not thresholds:
+        return CheckStatus.OK, "ok"
+    verdicts = [_judge(obs, t) for t in thresholds]
     worst = max((s for s, _ in verdicts), key=CHECK_SEVERITY.__getitem__, default=CheckStatus.OK)
     if worst is CheckStatus.OK:
         return CheckStatus.OK, "ok"
