@@ -131,22 +131,29 @@ def signals_for(
     if not device_ids:
         return []
     raw = {
-        row.device_id: DeviceStatus(row.status)
-        for row in session.scalars(
-            select(m.DeviceState).where(m.DeviceState.device_id.in_(sorted(device_ids)))
+        device_id: DeviceStatus(status)
+        for device_id, status in session.execute(
+            select(m.DeviceState.device_id, m.DeviceState.status).where(
+                m.DeviceState.device_id.in_(sorted(device_ids))
+            )
         )
     }
     suspect: set[int] = set()
     flapping: set[int] = set()
     rows = session.execute(
-        select(m.Check.device_id, m.CheckState)
+        select(
+            m.Check.device_id,
+            m.CheckState.state_type,
+            m.CheckState.status,
+            m.CheckState.flapping,
+        )
         .join(m.CheckState, m.CheckState.check_id == m.Check.id)
         .where(m.Check.device_id.in_(sorted(device_ids)), m.Check.retired_at.is_(None))
     )
-    for device_id, cs in rows:
-        if cs.state_type == StateType.SOFT.value and cs.status != CheckStatus.OK.value:
+    for device_id, state_type, status, is_flapping in rows:
+        if state_type == StateType.SOFT.value and status != CheckStatus.OK.value:
             suspect.add(device_id)
-        if cs.flapping:
+        if is_flapping:
             flapping.add(device_id)
     presence = presence or {}
     out = []
@@ -162,26 +169,29 @@ def signals_for(
 
 
 def claim_flips(session: Session, now: float) -> list[m.Flip]:
-    """Claim unprocessed flips with compare-and-set: only rows this call changed are ours."""
-    candidates = list(
-        session.scalars(
+    """Claim unprocessed flips with compare-and-set: only rows this call changed are ours
+    (one UPDATE ... RETURNING for the whole batch, so another worker's claim is skipped)."""
+    candidates = {
+        f.id: f
+        for f in session.scalars(
             select(m.Flip)
             .where(m.Flip.processed_at.is_(None))
             .order_by(m.Flip.id)
             .limit(CLAIM_BATCH)
         )
-    )
-    claimed = []
-    for flip in candidates:
-        result = session.execute(
+    }
+    if not candidates:
+        return []
+    mine = set(
+        session.scalars(
             update(m.Flip)
-            .where(m.Flip.id == flip.id, m.Flip.processed_at.is_(None))
+            .where(m.Flip.id.in_(sorted(candidates)), m.Flip.processed_at.is_(None))
             .values(processed_at=now)
+            .returning(m.Flip.id)
             .execution_options(synchronize_session=False)
         )
-        if getattr(result, "rowcount", 0) == 1:
-            claimed.append(flip)
-    return claimed
+    )
+    return [f for i, f in candidates.items() if i in mine]
 
 
 class IncidentWorker:
