@@ -5,25 +5,32 @@ history) served by the real server, on SQLite and on PostgreSQL.
     python bench/dashboard.py --clients 40 --overview-requests 10 --device-visits 30 --phase-cap 6
     python bench/dashboard.py --db sqlite --profile   # also cProfile a few requests of each page
 
-For each database: a new, empty store (SQLite in a temporary directory; PostgreSQL: a database
-of our own on 127.0.0.1:5432, dropped at the end) migrated by the product and filled by
-bench/dashboard_store.py (timed); an admin created in the store with a generated password;
-the server (`create_app` served by `sitekeeper.api.server.serve`, as `sitekeeper up` serves
-it, without the collector) in a child process on a free loopback port; sign-in through the
-login form; then, with `--users` simulated users each sending one request at a time:
+For each database, once: a new, empty store (SQLite in a temporary directory; PostgreSQL: a
+database of our own on 127.0.0.1:5432, dropped at the end) migrated by the product and filled
+by bench/dashboard_store.py (timed; most of this script's running time); an admin created in
+the store with a generated password; the server (`create_app` served by
+`sitekeeper.api.server.serve`, as `sitekeeper up` serves it, without the collector) in a child
+process on a free loopback port; sign-in through the login form. Then `--rounds` rounds (3 by
+default) on that one store and server, each of which first brings every check's last result up
+to the moment (as a running collector keeps them) and then runs two phases, with `--users`
+simulated users each sending one request at a time:
 
-- overview: GET / (every client, every device's status, the open incidents);
+- overview: GET / (every client, every device's status, the open incidents), then one poll of
+  its live region, GET /live/overview (reported apart as `live_overview`);
 - device visit: GET /devices/{id} for a random device, then the 30-day charts of each of its
   checks at once, as the page's charts.js fetches them when "30d" is chosen
   (GET /api/v1/checks/{id}/history?range=30d).
 
-Each phase sends a fixed number of requests (after a few unmeasured warm-up requests) and
-stops early only at its time cap. Latency is measured by the client from sending the request
-to the last byte; a response that is not 200 or does not hold what it should (the page's
-heading; a 30-day chart with its 181 points and rolled-up results in them) is an error. The
-server's CPU per request comes from /proc/PID/stat over the phase.
+Each phase sends a fixed number of actions per round (full size: 10 overviews, each the page
+and one poll, and 40 device visits; 30 and 120 over the three rounds), after one unmeasured
+warm-up action, and stops early only at its time cap (15 s). Latency is measured by the client from sending
+the request to the last byte; a response that is not 200 or does not hold what it should (the
+page's client list; a 30-day chart with its 181 points and rolled-up results in them) is an
+error. The server's CPU per request comes from /proc/PID/stat over the phase.
 
-Prints one JSON object.
+Prints one JSON object. Each latency, rate and CPU figure is the median over the rounds of
+that round's value (so `..._p95_ms` is the median of the per-round p95s), with `_min`, `_max`
+and `_rounds` beside it; error and request counts are summed over the rounds.
 """
 
 from __future__ import annotations
@@ -214,9 +221,13 @@ async def timed_get(client: Any, phase: Phase, kind: str, path: str) -> Any:
 
 
 async def overview_once(client: Any, phase: Phase, _rng: random.Random) -> None:
+    """The page, then one poll of its live region (what htmx fetches every few seconds)."""
     r = await timed_get(client, phase, "overview", "/")
     if r is not None and '<h2 id="clients-h">Clients</h2>' not in r.text:
         phase.fail("overview: no client list in the page")
+    r = await timed_get(client, phase, "live_overview", "/live/overview")
+    if r is not None and '<h2 id="clients-h">Clients</h2>' not in r.text:
+        phase.fail("live overview: no client list in the region")
 
 
 def device_visit(
@@ -302,6 +313,7 @@ class Options:
     warmup: int
     profile: bool
     profile_requests: int
+    rounds: int
 
 
 def create_admin(url: str) -> str:
@@ -350,11 +362,7 @@ def bench_database(url: str, opts: Options, out: dict[str, Any], prefix: str) ->
         ("overview", overview_once, opts.overview_requests),
         ("device", device_visit(gen.device_checks, sorted(gen.device_checks)), opts.device_visits),
     ]
-    store = Store.from_url(url)
-    try:
-        refresh_states(store.engine, time.time())
-    finally:
-        store.close()
+    rounds: list[list[Phase]] = []
     with running_server(url) as (pid, port):
         base = f"http://127.0.0.1:{port}"
 
@@ -371,10 +379,39 @@ def bench_database(url: str, opts: Options, out: dict[str, Any], prefix: str) ->
                 done.append(phase)
             return done
 
-        for phase in asyncio.run(measure()):
-            report_phase(phase, out, prefix)
+        for _ in range(opts.rounds):
+            # as a running collector keeps them: every check's last result seconds old
+            store = Store.from_url(url)
+            try:
+                refresh_states(store.engine, time.time())
+            finally:
+                store.close()
+            rounds.append(asyncio.run(measure()))
+    report_rounds(rounds, out, prefix)
     if opts.profile:
         profile_database(url, password, gen, opts, prefix)
+
+
+def report_rounds(rounds: list[list[Phase]], out: dict[str, Any], prefix: str) -> None:
+    """Each figure is the median over rounds of that round's value, with its min and max
+    (`_min`, `_max`) and every round's value (`_rounds`)."""
+    per_round: list[dict[str, Any]] = []
+    for phases in rounds:
+        figures: dict[str, Any] = {}
+        for phase in phases:
+            report_phase(phase, figures, prefix)
+        per_round.append(figures)
+    for key in per_round[0]:
+        values = [r[key] for r in per_round if key in r]
+        if not all(isinstance(x, int | float) for x in values):
+            continue
+        if key.endswith(("_errors", "_not_sent", "_n")):
+            out[key] = sum(values)  # counts: over every round
+            continue
+        out[key] = round(statistics.median(values), 1)
+        out[f"{key}_min"] = min(values)
+        out[f"{key}_max"] = max(values)
+        out[f"{key}_rounds"] = values
 
 
 def report_phase(phase: Phase, out: dict[str, Any], prefix: str) -> None:
@@ -473,10 +510,11 @@ def main() -> None:
     ap.add_argument("--checks-per-device", type=int, default=2)
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--users", type=int, default=4, help="simulated users, one request each")
-    ap.add_argument("--overview-requests", type=int, default=20)
-    ap.add_argument("--device-visits", type=int, default=100)
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of the phases on one store")
+    ap.add_argument("--overview-requests", type=int, default=10, help="per round (page + poll)")
+    ap.add_argument("--device-visits", type=int, default=40, help="per round")
     ap.add_argument("--warmup", type=int, default=1, help="unmeasured actions per phase")
-    ap.add_argument("--phase-cap", type=float, default=20.0, help="seconds at most per phase")
+    ap.add_argument("--phase-cap", type=float, default=15.0, help="seconds at most per phase")
     ap.add_argument("--db", default="sqlite,postgresql", help="sqlite, postgresql or both")
     ap.add_argument("--pg", default=PG_SERVER, help="PostgreSQL server URL (no database)")
     ap.add_argument("--profile", action="store_true", help="cProfile a few requests (stderr)")
@@ -502,8 +540,9 @@ def main() -> None:
         warmup=args.warmup,
         profile=args.profile,
         profile_requests=args.profile_requests,
+        rounds=max(1, args.rounds),
     )
-    out: dict[str, Any] = {**sizes.as_dict(), "users": args.users}
+    out: dict[str, Any] = {**sizes.as_dict(), "users": args.users, "rounds": opts.rounds}
     t0 = time.perf_counter()
     for db in [d.strip() for d in args.db.split(",") if d.strip()]:
         if db == "sqlite":

@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from sitekeeper.api.deps import ClockDep, check_csrf
 from sitekeeper.api.errors import ApiError
-from sitekeeper.api.routes.incidents import find_incident, incident_detail, incident_public
+from sitekeeper.api.routes.incidents import IncidentPublic, find_incident, incident_detail
 from sitekeeper.api.scope import Scope
 from sitekeeper.db import models as m
 from sitekeeper.errors import NotFound, SitekeeperError
 from sitekeeper.incidents import actions
+from sitekeeper.web.incident_rows import incidents_public
 from sitekeeper.web.render import render
 from sitekeeper.web.security import PageError, PageScope, parse_id
 
@@ -32,18 +33,18 @@ def _lists(scope: Scope) -> dict[str, Any]:
     ).all()
     return {
         "open": open_incidents(scope),
-        "resolved": [incident_public(scope, r) for r in resolved_rows],
+        "resolved": incidents_public(scope, list(resolved_rows)),
     }
 
 
-def open_incidents(scope: Scope) -> list[Any]:
+def open_incidents(scope: Scope) -> list[IncidentPublic]:
     """Open incidents, most severe first (the overview shows only these)."""
     rows = scope.session.scalars(
         scope.where(select(m.Incident), m.Incident.client_id)
         .where(m.Incident.resolved_at.is_(None))
         .order_by(m.Incident.severity.desc(), m.Incident.opened_at.desc())
     ).all()
-    return [incident_public(scope, r) for r in rows]
+    return incidents_public(scope, list(rows))
 
 
 @router.get("/incidents")

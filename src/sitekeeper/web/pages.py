@@ -16,6 +16,8 @@ from sitekeeper.errors import NotFound
 from sitekeeper.results.passive import ping_paths, recent_events
 from sitekeeper.results.queries import DeviceView, device_views, recent_flips
 from sitekeeper.web import views as v
+from sitekeeper.web.incidents import open_incidents
+from sitekeeper.web.overview import portfolio_overview
 from sitekeeper.web.render import render
 from sitekeeper.web.security import PageError, PageScope, parse_id
 
@@ -32,27 +34,29 @@ def _found(scope: Scope, what: str, raw: str) -> Any:
 
 
 def _freshness(views: list[DeviceView], now: float) -> dict[str, Any]:
-    last = v.last_result(views)
+    return _fresh(v.last_result(views), now)
+
+
+def _fresh(last: float | None, now: float) -> dict[str, Any]:
     return {"last_result": last, "stale": last is not None and now - last > STALE_AFTER_S}
 
 
 def _overview(scope: PageScope, now: float) -> dict[str, Any]:
-    from sitekeeper.web.incidents import open_incidents
-
-    views = v.visible_devices(scope, now)
-    # devices cut off behind a root cause are counted, not listed: the incident lists them
-    problems = [d for d in views if d.is_problem and d.status != "UNREACHABLE"]
+    """SQL counts plus full views of the first problems only (web.overview): every device of
+    the MSP is counted, not built."""
+    page = portfolio_overview(scope, now)
     return {
         "incidents": open_incidents(scope),
-        "unreachable": sum(1 for d in views if d.status == "UNREACHABLE"),
-        "tally": v.Tally.of(views),
-        "problems": problems[: v.MAX_PROBLEMS_SHOWN],
-        "problems_hidden": max(0, len(problems) - v.MAX_PROBLEMS_SHOWN),
-        "systems": v.systems(views),
-        "clients": v.clients(scope, views),
+        # devices cut off behind a root cause are counted, not listed: the incident lists them
+        "unreachable": page.unreachable,
+        "tally": page.tally,
+        "problems": page.problems,
+        "problems_hidden": page.problems_hidden,
+        "systems": page.systems,
+        "clients": page.clients,
         "names": v.Names.load(scope),
         "live_url": "/live/overview",
-        **_freshness(views, now),
+        **_fresh(page.last_result, now),
     }
 
 

@@ -44,11 +44,17 @@ class Tally:
         by: dict[str, int] = {}
         for v in views:
             by[v.status] = by.get(v.status, 0) + 1
+        return cls.counted(by, problems=sum(1 for v in views if v.is_problem))
+
+    @classmethod
+    def counted(cls, by: dict[str, int], problems: int) -> Tally:
+        """From devices counted by status (those with none may be left out)."""
+        by = {s: n for s, n in by.items() if n}
         return cls(
-            total=len(views),
+            total=sum(by.values()),
             counts=[(s, by[s]) for s in STATUS_ORDER if s in by],
             worst=worst(by),
-            problems=sum(1 for v in views if v.is_problem),
+            problems=problems,
         )
 
     @property
@@ -84,18 +90,6 @@ def last_result(views: list[DeviceView]) -> float | None:
     return max((c.last_result_at or 0.0 for v in views for c in v.checks), default=None) or None
 
 
-def clients(scope: Scope, views: list[DeviceView]) -> list[Place]:
-    stmt = scope.where(select(m.Client).order_by(m.Client.name), m.Client.id)
-    by_client: dict[str, list[DeviceView]] = {}
-    for v in views:
-        by_client.setdefault(v.client, []).append(v)
-    rows = [
-        Place(c.id, c.key, c.name, Tally.of(by_client.get(c.key, [])))
-        for c in scope.session.scalars(stmt)
-    ]
-    return sorted(rows, key=_problems_first)
-
-
 def sites(scope: Scope, client: m.Client, views: list[DeviceView]) -> list[Place]:
     stmt = scope.where(
         select(m.Site)
@@ -110,20 +104,12 @@ def sites(scope: Scope, client: m.Client, views: list[DeviceView]) -> list[Place
         Place(s.id, s.key, s.name, Tally.of(by_site.get(s.key, [])))
         for s in scope.session.scalars(stmt)
     ]
-    return sorted(rows, key=_problems_first)
+    return sorted(rows, key=problems_first)
 
 
-def _problems_first(p: Place) -> tuple[bool, int, str]:
+def problems_first(p: Place) -> tuple[bool, int, str]:
+    """Places with problems first, the worst first, then by name."""
     return (not p.tally.problems, -DEVICE_SEVERITY[DeviceStatus(p.tally.worst)], p.name.lower())
-
-
-def systems(views: list[DeviceView]) -> list[tuple[str, Tally]]:
-    """Every system, in a fixed order, with its devices counted (empty systems included:
-    "no AV devices" is information too)."""
-    by: dict[str, list[DeviceView]] = {s.value: [] for s in System}
-    for v in views:
-        by.setdefault(v.system, []).append(v)
-    return [(system, Tally.of(vs)) for system, vs in by.items()]
 
 
 def site_groups(views: list[DeviceView]) -> list[tuple[str, list[DeviceView]]]:
