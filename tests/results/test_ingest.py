@@ -155,3 +155,16 @@ def test_values_json_has_no_words_for_nan_and_keeps_integers_past_64_bits(store:
     with store.session() as session:
         stored = session.scalar(select(m.Result.values).where(m.Result.check_id == cid))
     assert stored == {"jitter": None, "octets": big}
+
+
+def test_the_stored_state_is_the_engines_after_every_result(store: Store) -> None:
+    """Steady results go out as a small UPDATE (not a whole state row): a restarted ingest
+    reads back exactly the states the running one holds, flap history included."""
+    ingestor, cid = _setup(store)
+    feed = Feeder(ingestor, cid)
+    for i, ok in enumerate([True] * 5 + [False] * 3 + [True] * 30):
+        feed.send(1000 + 10 * i, ok)
+        again = Ingestor(store.engine)
+        again.refresh()
+        assert again._states == ingestor._states, f"after result {i + 1}"
+    assert len(ingestor._states[cid].history) == 21

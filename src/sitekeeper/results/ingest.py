@@ -104,9 +104,18 @@ def _policy(max_attempts: int) -> Policy:
 
 def _latest_sql(conn: Connection, *, baseline: bool) -> str:
     """The UPDATE of a check whose engine state did not change: its latest result's time,
-    latency, values (JSON), error and reason, and its baseline (JSON) when it is due."""
+    latency, values (JSON), error and reason, its flap history (a check's first 21 results
+    each lengthen it) and its baseline (JSON) when it is due."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    columns = ["last_result_at", "latency_ms", '"values"', "error", "reason"]
+    columns = [
+        "last_result_at",
+        "latency_ms",
+        '"values"',
+        "error",
+        "reason",
+        "history",
+        "percent_change",
+    ]
     if baseline:
         columns.append("baseline")
     sets = ", ".join(f"{c} = {mark}" for c in columns)
@@ -175,7 +184,9 @@ def row_to_state(row: m.CheckState) -> CheckState:
 
 
 def _same_engine_state(a: CheckState, b: CheckState) -> bool:
-    """Equal but for the time of the latest result."""
+    """Equal but for the time of the latest result and the flap history's contents (both
+    go out with the small UPDATE of every result; whether there is a history at all tells
+    a device's checks that have reported from those still pending)."""
     return (
         a.status is b.status
         and a.state_type is b.state_type
@@ -184,8 +195,7 @@ def _same_engine_state(a: CheckState, b: CheckState) -> bool:
         and a.since == b.since
         and a.hard_since == b.hard_since
         and a.flapping == b.flapping
-        and a.percent_change == b.percent_change
-        and a.history == b.history
+        and bool(a.history) == bool(b.history)
     )
 
 
@@ -386,7 +396,16 @@ class Ingestor:
                     saved[check_id] = window.added
                 continue
             values = "{}" if values_json == "null" else values_json  # the state keeps {} for none
-            row = (state.last_result_at, obs.latency_ms, values, obs.error, reason)
+            history = "".join([_LETTER[x] for x in state.history])
+            row = (
+                state.last_result_at,
+                obs.latency_ms,
+                values,
+                obs.error,
+                reason,
+                history,
+                state.percent_change,
+            )
             if window is not None and window.added - saved_before.get(check_id, 0) >= (
                 SAVE_BASELINE_EVERY
             ):
