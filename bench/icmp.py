@@ -117,10 +117,13 @@ async def _our_sweep(
 
 def _ours_child(conn: Connection) -> None:
     """Answer each (addresses, count, period_ms, wait_ms, privileged) with a Sweep's fields;
-    None stops."""
+    None stops. On the loop the collector runs on (`sitekeeper.eventloop`: uvloop where
+    installed), so what is measured is what runs."""
+    from sitekeeper import eventloop
+
     try:
         while (job := conn.recv()) is not None:
-            conn.send(asdict(asyncio.run(_our_sweep(*job))))
+            conn.send(asdict(eventloop.run(_our_sweep(*job))))
     except BaseException as err:
         conn.send({"error": repr(err)})
         raise

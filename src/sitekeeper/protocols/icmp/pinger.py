@@ -28,8 +28,8 @@ pass of the loop would otherwise overflow the receive buffer.
 
 A ping sends its echoes every `interval` whatever the replies (as ping and fping do), and
 ends when each echo is answered or timed out. Neither is an asyncio timer per echo (each costs
-a handle and Python-level comparisons in the loop's heap): the echoes due and the deadlines
-are two heaps of tuples served by one timer. Echoes that fall behind go out in the order they
+a handle and Python-level comparisons in the loop's heap): the echoes due are a heap, the
+deadlines a queue per wait value (each in time order as it fills), served by one timer. Echoes that fall behind go out in the order they
 were due, so a late ping does not send its echoes back to back, at most `SEND_BATCH` per pass
 of the loop. Expiry is coalesced to `SWEEP_SLACK`: an echo counts as lost between its wait
 and `SWEEP_SLACK` later.
@@ -57,6 +57,7 @@ from .wire import (
     TOKEN_SIZE,
     SockAddr,
     checksum,
+    echo_checksum,
     literal,
     open_socket,
     resolve,
@@ -68,6 +69,7 @@ DRAIN_EVERY = 32  # echoes sent between reads of the socket during a burst
 RECV_BUFFER = 4 << 20  # bytes of receive queue asked for (the kernel may cap it)
 RECV_SIZE = 65535
 SEND_QUEUE = 10_000  # echoes waiting for send-buffer space at most; beyond, counted as lost
+_monotonic = time.monotonic  # bound once: read for every echo sent
 SWEEP_SLACK = 0.01  # seconds an expiry may run late, so one timer serves many deadlines
 
 
@@ -153,7 +155,9 @@ class Pinger:
         self._seq = secrets.randbelow(1 << 16)
         self._token = secrets.randbits(64)
         self._since_read = 0
-        self._deadlines: list[tuple[float, int, tuple[str, int], _Echo]] = []
+        # deadlines in one queue per wait: each queue is in time order as it fills (deadline =
+        # now + wait), so appending and popping its head replace a heap's push and pop
+        self._deadlines: dict[float, deque[tuple[float, tuple[str, int], _Echo]]] = {}
         self._due: list[tuple[float, int, _Ping]] = []  # when each ping's next echo goes
         self._serial = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
@@ -226,10 +230,16 @@ class Pinger:
         body = token_bytes + p.payload
         csum = 0  # the kernel sums all but raw IPv4
         if fam.raw and fam.family == socket.AF_INET:
-            csum = checksum(HEADER.pack(fam.request_type, 0, 0, self._ident, seq) + body)
+            if p.payload_size >= TOKEN_SIZE:  # the whole token, then zeros: summed as numbers
+                csum = echo_checksum(fam.request_type, self._ident, seq, token)
+            else:
+                csum = checksum(HEADER.pack(fam.request_type, 0, 0, self._ident, seq) + body)
         packet = HEADER.pack(fam.request_type, 0, csum, self._ident, seq) + body
         deadline = loop.time() + p.wait
-        heapq.heappush(self._deadlines, (deadline, next(self._serial), key, echo))
+        queue = self._deadlines.get(p.wait)
+        if queue is None:
+            queue = self._deadlines[p.wait] = deque()
+        queue.append((deadline, key, echo))
         if deadline + SWEEP_SLACK < self._timer_at:
             self._arm(loop, deadline + SWEEP_SLACK)
         if fam.unsent:
@@ -242,7 +252,7 @@ class Pinger:
         self, fam: _Family, packet: bytes, sockaddr: SockAddr, key: tuple[str, int], echo: _Echo
     ) -> bool:
         """Hand one echo to the kernel; False when its buffer is full (try again later)."""
-        echo.sent_at = time.monotonic()
+        echo.sent_at = _monotonic()
         try:
             fam.sock.sendto(packet, sockaddr)
         except (BlockingIOError, InterruptedError):
@@ -354,22 +364,25 @@ class Pinger:
                 send(p)
         self._expire(now)
         when = due[0][0] if due else math.inf
-        if self._deadlines:
-            when = min(when, self._deadlines[0][0] + SWEEP_SLACK)
+        for queue in self._deadlines.values():
+            when = min(when, queue[0][0] + SWEEP_SLACK)
         if when < self._timer_at:
             self._arm(loop, when)
 
     def _expire(self, now: float) -> None:
         """Count every echo whose deadline has passed as lost."""
-        heap, pending = self._deadlines, self._pending
-        while heap and heap[0][0] <= now:
-            _, _, key, echo = heapq.heappop(heap)
-            if pending.get(key) is echo:
-                del pending[key]
-                self.stats.timeouts += 1
-                p = echo.ping
-                p.outstanding -= 1
-                _finish_if_done(p)
+        pending = self._pending
+        for wait, queue in list(self._deadlines.items()):
+            while queue and queue[0][0] <= now:
+                _, key, echo = queue.popleft()
+                if pending.get(key) is echo:
+                    del pending[key]
+                    self.stats.timeouts += 1
+                    p = echo.ping
+                    p.outstanding -= 1
+                    _finish_if_done(p)
+            if not queue:
+                del self._deadlines[wait]
 
     def _forget(self, p: _Ping) -> None:
         """Drop a cancelled ping's echoes (its next one, if due, is skipped when due)."""

@@ -35,6 +35,14 @@ def checksum(data: bytes) -> int:
     return ~total & 0xFFFF if total else 0  # a non-zero packet sums to 0xFFFF, not 0
 
 
+def echo_checksum(kind: int, ident: int, seq: int, token: int) -> int:
+    """`checksum()` of an echo request (code 0) whose payload is the 8-byte big-endian `token`
+    followed by zeros, without building the bytes: the sum of 16-bit words modulo 0xFFFF is
+    the sum of the header's words and of the token taken as one number."""
+    total = ((kind << 8) + ident + seq + token) % 0xFFFF
+    return ~total & 0xFFFF if total else 0
+
+
 def open_socket(family: int, *, raw: bool, recv_buffer: int) -> socket.socket:
     kind = socket.SOCK_RAW if raw else socket.SOCK_DGRAM
     name = "raw" if raw else "ping"
