@@ -392,7 +392,8 @@ def blackbox_modules() -> dict[str, Any]:
 
 def summarise(kind: str, phases: dict[str, list[Phase]]) -> dict[str, Any]:
     """Medians over the rounds for each side (totals for ops and errors), and the median
-    and lowest of the per-round ratios of checks per CPU-second, ours / each peer."""
+    and lowest of the per-round ratios of checks per CPU-second, ours / each peer; each
+    median's per-round values beside it as KEY_rounds."""
     result: dict[str, Any] = {}
     for side, these in phases.items():
         rows = [p.summary() for p in these]
@@ -404,6 +405,8 @@ def summarise(kind: str, phases: dict[str, list[Phase]]) -> dict[str, Any]:
             result[f"{kind}_{side}_{key}"] = (
                 sum(values) if total else round(statistics.median(values), 1)
             )
+            if not total:
+                result[f"{kind}_{side}_{key}_rounds"] = [round(v, 1) for v in values]
         errors = [p.first_error for p in these if p.first_error]
         if errors:
             result[f"{kind}_{side}_first_error"] = errors[0]
@@ -414,6 +417,7 @@ def summarise(kind: str, phases: dict[str, list[Phase]]) -> dict[str, Any]:
         ]
         result[f"{kind}_{peer}_ratio"] = round(statistics.median(ratios), 2)
         result[f"{kind}_{peer}_ratio_min"] = round(min(ratios), 2)
+        result[f"{kind}_{peer}_ratio_rounds"] = [round(x, 2) for x in ratios]
     return result
 
 

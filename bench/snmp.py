@@ -315,7 +315,8 @@ async def walk_rows(agent: tuple[str, int]) -> int:
 
 def summarise(kind: str, ours: list[Phase], theirs: list[Phase]) -> dict[str, Any]:
     """Medians over the rounds for each side, and the median of the per-round ratios of
-    operations per CPU-second (each round's two phases ran back to back)."""
+    operations per CPU-second (each round's two phases ran back to back); each median's
+    per-round values beside it as KEY_rounds."""
     result: dict[str, Any] = {}
     for side, phases in (("ours", ours), ("exporter", theirs)):
         rows = [p.summary() for p in phases]
@@ -323,9 +324,12 @@ def summarise(kind: str, ours: list[Phase], theirs: list[Phase]) -> dict[str, An
             values = [r[key] for r in rows]
             total = key in ("ops", "errors")
             result[f"{kind}_{side}_{key}"] = sum(values) if total else statistics.median(values)
+            if not total:
+                result[f"{kind}_{side}_{key}_rounds"] = values
     ratios = [a.per_cpu_s / max(b.per_cpu_s, 1e-9) for a, b in zip(ours, theirs, strict=True)]
     result[f"{kind}_cpu_ratio"] = round(statistics.median(ratios), 2)
     result[f"{kind}_cpu_ratio_min"] = round(min(ratios), 2)
+    result[f"{kind}_cpu_ratio_rounds"] = [round(x, 2) for x in ratios]
     return result
 
 
