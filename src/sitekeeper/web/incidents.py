@@ -11,12 +11,16 @@ from sqlalchemy import select
 
 from sitekeeper.api.deps import ClockDep, check_csrf
 from sitekeeper.api.errors import ApiError
-from sitekeeper.api.routes.incidents import IncidentPublic, find_incident, incident_detail
+from sitekeeper.api.routes.incidents import (
+    IncidentPublic,
+    find_incident,
+    incident_detail,
+    incidents_public,
+)
 from sitekeeper.api.scope import Scope
 from sitekeeper.db import models as m
 from sitekeeper.errors import NotFound, SitekeeperError
 from sitekeeper.incidents import actions
-from sitekeeper.web.incident_rows import incidents_public
 from sitekeeper.web.render import render
 from sitekeeper.web.security import PageError, PageScope, parse_id
 

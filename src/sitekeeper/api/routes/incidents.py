@@ -6,7 +6,8 @@ paged), the services it impacts. Scoped like every route; writes need write perm
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
@@ -76,11 +77,34 @@ class CommentIn(BaseModel):
 
 
 def incident_public(scope: Scope, inc: m.Incident) -> IncidentPublic:
+    return incidents_public(scope, [inc])[0]
+
+
+def incidents_public(scope: Scope, rows: Sequence[m.Incident]) -> list[IncidentPublic]:
+    """The public form of already-scoped incidents, in the same order, read in one batch: a
+    fixed handful of queries for any number of incidents (clients, sites, devices, services,
+    users), not four for each."""
+    if not rows:
+        return []
     s = scope.session
-    client = s.get(m.Client, inc.client_id)
-    site = s.get(m.Site, inc.site_id)
-    ids = [inc.root_device_id, *inc.members]
-    devices = {d.id: d for d in s.scalars(select(m.Device).where(m.Device.id.in_(ids)))}
+    client_ids = sorted({r.client_id for r in rows})
+    clients = _by_id(s, m.Client.id, (m.Client.id, m.Client.key), client_ids)
+    sites = _by_id(s, m.Site.id, (m.Site.id, m.Site.key), sorted({r.site_id for r in rows}))
+    device_ids = sorted({i for r in rows for i in (r.root_device_id, *r.members)})
+    devices = _by_id(
+        s, m.Device.id, (m.Device.id, m.Device.key, m.Device.name, m.Device.kind), device_ids
+    )
+    users = _by_id(
+        s, m.User.id, (m.User.id, m.User.name), sorted({r.acked_by for r in rows if r.acked_by})
+    )
+    wanted = sorted({k for r in rows for k in r.services})
+    services: dict[tuple[int, str], Any] = {}
+    for part in _chunks(wanted):
+        stmt = select(
+            m.Service.client_id, m.Service.key, m.Service.name, m.Service.criticality
+        ).where(m.Service.client_id.in_(client_ids), m.Service.key.in_(part))
+        for row in s.execute(stmt):
+            services[(row.client_id, row.key)] = row
 
     def brief(device_id: int) -> DeviceBrief:
         d = devices.get(device_id)
@@ -88,38 +112,52 @@ def incident_public(scope: Scope, inc: m.Incident) -> IncidentPublic:
             return DeviceBrief(id=device_id, key=str(device_id), name="(removed)", kind="other")
         return DeviceBrief(id=d.id, key=d.key, name=d.name, kind=d.kind)
 
-    services = {
-        sv.key: sv
-        for sv in s.scalars(
-            select(m.Service).where(
-                m.Service.client_id == inc.client_id, m.Service.key.in_(inc.services)
-            )
+    def public(inc: m.Incident) -> IncidentPublic:
+        client, site = clients.get(inc.client_id), sites.get(inc.site_id)
+        acker = users.get(inc.acked_by) if inc.acked_by else None
+        found = [
+            services[(inc.client_id, k)] for k in inc.services if (inc.client_id, k) in services
+        ]
+        return IncidentPublic(
+            id=inc.id,
+            client_id=inc.client_id,
+            client=client.key if client else "",
+            site_id=inc.site_id,
+            site=site.key if site else "",
+            title=inc.title,
+            state="open" if inc.resolved_at is None else "resolved",
+            severity=inc.severity,
+            root=brief(inc.root_device_id),
+            unreachable=[brief(d) for d in inc.members],
+            services=[
+                ServiceBrief(key=sv.key, name=sv.name, criticality=sv.criticality) for sv in found
+            ],
+            opened_at=inc.opened_at,
+            resolved_at=inc.resolved_at,
+            acked_at=inc.acked_at,
+            acked_by=acker.name if acker else None,
+            flapping=inc.flapping,
+            silenced_by=inc.silenced_by,
         )
-    }
-    acker = s.get(m.User, inc.acked_by) if inc.acked_by else None
-    return IncidentPublic(
-        id=inc.id,
-        client_id=inc.client_id,
-        client=client.key if client else "",
-        site_id=inc.site_id,
-        site=site.key if site else "",
-        title=inc.title,
-        state="open" if inc.resolved_at is None else "resolved",
-        severity=inc.severity,
-        root=brief(inc.root_device_id),
-        unreachable=[brief(d) for d in inc.members],
-        services=[
-            ServiceBrief(key=k, name=services[k].name, criticality=services[k].criticality)
-            for k in inc.services
-            if k in services
-        ],
-        opened_at=inc.opened_at,
-        resolved_at=inc.resolved_at,
-        acked_at=inc.acked_at,
-        acked_by=acker.name if acker else None,
-        flapping=inc.flapping,
-        silenced_by=inc.silenced_by,
-    )
+
+    return [public(r) for r in rows]
+
+
+T = TypeVar("T")
+_CHUNK = 5000  # ids per IN list: well under SQLite's limit on bound parameters
+
+
+def _by_id(session: Any, id_col: Any, columns: tuple[Any, ...], ids: list[int]) -> dict[int, Any]:
+    out: dict[int, Any] = {}
+    for part in _chunks(ids):
+        for row in session.execute(select(*columns).where(id_col.in_(part))):
+            out[row[0]] = row
+    return out
+
+
+def _chunks(items: list[T]) -> Iterable[list[T]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
 
 
 def find_incident(scope: Scope, incident_id: int) -> m.Incident:
@@ -164,7 +202,7 @@ def list_incidents(
         stmt = stmt.where(m.Incident.site_id == site_id)
     rows, total = page.rows(scope.session, stmt)
     return Page[IncidentPublic](
-        items=[incident_public(scope, row[0]) for row in rows],
+        items=incidents_public(scope, [row[0] for row in rows]),
         total=total,
         limit=page.limit,
         offset=page.offset,
