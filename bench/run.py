@@ -45,7 +45,7 @@ WORKLOADS = [
         name="Collector end to end at 1,000 checks/s",
         script="collector_lateness.py",
         args=("--rate", "1000", "--seconds", "30", "--profile-seconds", "10"),
-        quick_args=("--rate", "1000", "--seconds", "20", "--profile-seconds", "5"),
+        quick_args=("--rate", "1000", "--seconds", "10", "--warmup", "6", "--profile-seconds", "3"),
         keys=(
             ("runs_per_s", "check runs per second"),
             ("lateness_p50_ms", "start lateness p50 (ms)"),
@@ -67,8 +67,9 @@ WORKLOADS = [
             "10,000 TCP checks at a 10 s interval against 50 loopback listeners in another "
             "process; schedule → tcp probe → state engine → SQLite store, with the incidents "
             "worker and retention running, in one process on the loop `sitekeeper up` uses "
-            "(uvloop where installed). Measured for 30 s after a 12 s warm-up. Then py-spy "
-            "samples every thread for 10 s (5 quick), idle time left out; each sample goes to "
+            "(uvloop where installed). Measured for 30 s after a 12 s warm-up (quick: 10 s "
+            "after 6 s). Then py-spy "
+            "samples every thread for 10 s (3 quick), idle time left out; each sample goes to "
             "the stage of its innermost frame that belongs to one (store: results, db, "
             "SQLAlchemy, sqlite3; state engine: state and incidents; probe: probes and "
             "protocols; scheduler: collector and runtime), or else to the event loop and "
@@ -424,13 +425,15 @@ WORKLOADS = [
         args=(),
         quick_args=(
             "--clients",
-            "40",
+            "20",
+            "--rounds",
+            "2",
             "--overview-requests",
-            "10",
-            "--device-visits",
-            "30",
-            "--phase-cap",
             "6",
+            "--device-visits",
+            "20",
+            "--phase-cap",
+            "5",
         ),
         runs=1,
         keys=(
@@ -477,8 +480,8 @@ WORKLOADS = [
             "rows). One site in 40 has its switch DOWN with the rest of the site UNREACHABLE; "
             "one device in 499 is DOWN and one in 97 DEGRADED, giving 60 open incidents; "
             "there are 20 resolved incidents per client and 4 flips per device. Quick mode "
-            "has 40 clients (2,000 devices) with the same history per check. The product's "
-            "migrations make the schema and bench/dashboard_store.py writes the rows in bulk "
+            "has 20 clients (1,000 devices) with the same history per check, in 2 rounds. "
+            "The product's migrations make the schema and bench/dashboard_store.py writes the rows in bulk "
             "(timed; most of this workload's time). Each store is generated once and measured "
             "in 3 rounds; each round first brings every check's last result up to the moment, "
             "as a running collector keeps them. Figures are medians over the rounds, with the "
