@@ -26,7 +26,7 @@ from sitekeeper.results import raw
 from sitekeeper.results.packing import summarize
 
 WATERMARK = "rollup_watermark"
-HOUR = 3600.0
+HOUR = raw.HOUR
 FLUSH = 2000  # hours of checks written per statement
 
 
@@ -65,13 +65,13 @@ def _flush(conn: Connection, groups: list[raw.HourGroup]) -> None:
 def roll_up(session: Session, now: float, max_hours: int = 24 * 7) -> tuple[int, int]:
     """Roll up and pack complete hours since the watermark (at most `max_hours` per call),
     and any late plain rows before it. Returns (hours done, rollup rows written)."""
-    current_hour = (now // HOUR) * HOUR
+    current_hour = raw.hour_of(now)
     mark = session.get(m.Meta, WATERMARK)
     if mark is None:
         first = session.scalar(select(func.min(m.Result.at)))
         if first is None:
             return 0, 0
-        start = (float(first) // HOUR) * HOUR
+        start = raw.hour_of(float(first))
     else:
         start = float(mark.value)
     end = min(current_hour, start + max_hours * HOUR)
@@ -102,7 +102,7 @@ def prune(session: Session, now: float, raw_days: float, rollup_days: float) -> 
     mark = session.get(m.Meta, WATERMARK)
     rolled_until = float(mark.value) if mark else 0.0
     cutoff = min(now - raw_days * 86400, rolled_until)
-    hours_before = (cutoff // HOUR) * HOUR  # the hours that end at or before the cutoff
+    hours_before = raw.hour_of(cutoff)  # the hours that end at or before the cutoff
     p = m.PackedResults
     packed = session.scalar(select(func.sum(p.count)).where(p.hour < hours_before)) or 0
     session.execute(delete(p).where(p.hour < hours_before))
