@@ -240,7 +240,6 @@ def step(
             )
         if new != t:
             state.put(device_id, new)
-    state.dirty = set()  # what this loop wrote is settled
 
     # Decide the candidates that are due.
     unsettled = state.suspects | reprobe
@@ -258,7 +257,7 @@ def step(
             hold = t.hold_until if t.hold_until is not None else now
             wake = hold if not waiting_on else max(hold, min(limit, now + 1))
             out.next_wakeup = wake if out.next_wakeup is None else min(out.next_wakeup, wake)
-    state.dirty = set()
+    state.dirty = set()  # what this step wrote (tracks, roots of new incidents) is settled
 
     # An incident opened in this step is reported whole (members, services, severity) by its
     # "opened" event, not by a separate "updated" one.
