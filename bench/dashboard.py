@@ -71,6 +71,20 @@ ADMIN_EMAIL = "bench-admin@example.com"
 # --- the server, in a child process -------------------------------------------------------
 
 
+async def sweep_summary(store: Any, stop: asyncio.Event) -> None:
+    """What `sitekeeper up` runs beside the web (in its incident loop): the overview's device
+    summary swept every SWEEP_EVERY_S, in a worker thread of this process (its CPU counts as
+    the server's)."""
+    from sitekeeper.incidents.worker import IncidentWorker
+    from sitekeeper.results import summary
+
+    worker = IncidentWorker(store)
+    while not stop.is_set():
+        await asyncio.to_thread(worker.sweep, time.time())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), summary.SWEEP_EVERY_S)
+
+
 def serve_child(url: str, profile_out: str | None) -> None:
     """Serve the app on a free loopback port; print the port; stop on SIGTERM. With
     `profile_out`, run the sync routes inline on the event loop's thread (requests are then
@@ -122,7 +136,9 @@ def serve_child(url: str, profile_out: str | None) -> None:
     async def main() -> None:
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        sweeper = asyncio.create_task(sweep_summary(store, stop))
         await serve(app, sock, stop)
+        await sweeper
 
     if profiler is not None:
         profiler.enable()

@@ -30,6 +30,7 @@ from sitekeeper.observation import Observation
 from sitekeeper.probes.icmp import close_shared as close_icmp
 from sitekeeper.probes.snmp import close_shared as close_snmp
 from sitekeeper.protocols.http import HttpSessions
+from sitekeeper.results import summary
 from sitekeeper.results.catalog import CheckInfo
 from sitekeeper.results.ingest import Ingestor, IngestReport
 from sitekeeper.results.retention import RetentionReport, maintain
@@ -203,11 +204,16 @@ class EmbeddedRuntime:
 
     async def _incident_loop(self, stop: asyncio.Event) -> None:
         """Correlate every second (sooner when a decision falls due); re-probe on request;
-        escalate unacknowledged incidents now and then; wake the outbox after queueing."""
-        next_escalation = 0.0
+        escalate unacknowledged incidents now and then; wake the outbox after queueing; sweep
+        the overview's summary every SWEEP_EVERY_S (in this loop, so never while a tick
+        writes it)."""
+        next_escalation = next_sweep = 0.0
         while not stop.is_set():
             delay = self.options.incidents_every_s
             try:
+                if self.clock.monotonic() >= next_sweep:  # the overview's summary, in turn
+                    next_sweep = self.clock.monotonic() + summary.SWEEP_EVERY_S
+                    await asyncio.to_thread(self.incidents.sweep, self.clock.now())
                 report = await asyncio.to_thread(self.incidents.tick, self.clock.now())
                 if report.reprobe:
                     self.scheduler.run_now(report.reprobe)

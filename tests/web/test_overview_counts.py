@@ -5,7 +5,9 @@ A store with every kind of device status: a root DOWN with two devices UNREACHAB
 device, MAINTENANCE and ASLEEP (correlation's rows), a device never heard from, a device
 without checks, checks stale by age (some only by their timeout, which lives in the spec),
 a stale passive check (which never goes stale), and a retired device and check. The oracle is
-`device_views` over every device, tallied as the overview did before it was made of SQL."""
+`device_views` over every device, tallied as the overview did before it was made of SQL.
+Each comparison is made twice: with the overview computing every device's row from the state
+tables, and reading them from the device summary a sweep kept (results.summary)."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from sitekeeper.inventory.apply import apply_inventory
 from sitekeeper.inventory.kinds import System
 from sitekeeper.inventory.validate import parse_inventory
 from sitekeeper.observation import Observation
+from sitekeeper.results import summary
 from sitekeeper.results.ingest import Envelope, Ingestor
 from sitekeeper.results.queries import DeviceView
 from sitekeeper.results.store import Store
@@ -325,11 +328,22 @@ def scopes(estate: tuple[Store, float]) -> Iterator[list[tuple[Scope, Any]]]:
         yield [(Scope(session, principal(store, clients)), clients) for clients in SCOPES]
 
 
+def keep_summary(store: Store, now: float, kept: bool) -> None:
+    """With `kept`, sweep the device summary at `now` as a running server does, so that the
+    overview reads it; else the overview computes the same rows from the state tables."""
+    if kept:
+        IncidentWorker(store).sweep(now)
+    with store.session() as session:
+        assert summary.usable(session, now) is kept
+
+
+@pytest.mark.parametrize("kept", [False, True], ids=["computed", "summary"])
 @pytest.mark.parametrize("later", [0.0, 3.0, 60.0, 3600.0])
 def test_the_overview_figures_equal_the_device_views(
-    estate: tuple[Store, float], scopes: list[tuple[Scope, Any]], later: float
+    estate: tuple[Store, float], scopes: list[tuple[Scope, Any]], later: float, kept: bool
 ) -> None:
-    _, now = estate
+    store, now = estate
+    keep_summary(store, now + later, kept)
     for scope, clients in scopes:
         expected = oracle(scope, now + later, ov.MAX_PROBLEMS_SHOWN)
         assert figures(ov.portfolio_overview(scope, now + later)) == expected, clients
@@ -357,14 +371,17 @@ def test_the_store_holds_every_status_the_overview_counts(
     assert "fw" not in shown and "old-switch" not in shown
 
 
+@pytest.mark.parametrize("kept", [False, True], ids=["computed", "summary"])
 @pytest.mark.parametrize("limit", [1, 3, 5])
 def test_only_the_first_problems_get_views_and_the_rest_are_counted(
     estate: tuple[Store, float],
     scopes: list[tuple[Scope, Any]],
     monkeypatch: pytest.MonkeyPatch,
     limit: int,
+    kept: bool,
 ) -> None:
-    _, now = estate
+    store, now = estate
+    keep_summary(store, now, kept)
     monkeypatch.setattr(ov, "MAX_PROBLEMS_SHOWN", limit)
     for scope, clients in scopes:
         expected = oracle(scope, now, limit)

@@ -352,6 +352,30 @@ class DeviceEffective(Base):
     updated_at: Mapped[float] = mapped_column(Double)
 
 
+class DeviceSummary(Base):
+    """What the overview shows of a device, kept by `results.summary`: its shown status and
+    whether it is a problem, with what the overview sorts and groups by. Rewritten for the
+    devices a correlation tick touched, and for all of them by a periodic sweep (staleness
+    comes with time, not with a write)."""
+
+    __tablename__ = "device_summary"
+    __table_args__ = (
+        # covering: the overview counts per client and per system stream from these in order
+        Index("ix_device_summary_client", "client_id", "status", "problem"),
+        Index("ix_device_summary_system", "system", "status", "problem"),
+    )
+
+    device_id: Mapped[int] = mapped_column(
+        ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    system: Mapped[str] = mapped_column(String(20))
+    criticality: Mapped[int] = mapped_column(SmallInteger)
+    key: Mapped[str] = mapped_column(String(63))
+    status: Mapped[str] = mapped_column(String(12))  # the shown status
+    problem: Mapped[bool] = mapped_column(Boolean)
+
+
 class Credential(Base):
     """Device credentials (SNMP communities and v3 keys, passwords), named so inventories can
     refer to them (`credentials: NAME`). The values are stored encrypted (sitekeeper.secrets),

@@ -22,6 +22,7 @@ from sitekeeper.db.upsert import upsert
 from sitekeeper.incidents.correlate import Event, Incident, Policy, Signal, State, Track, step
 from sitekeeper.incidents.schedule import Presence, parse_presence, presence_status
 from sitekeeper.incidents.topology import Node, Service, Topology
+from sitekeeper.results import summary
 from sitekeeper.results.store import Store
 from sitekeeper.state.model import CheckStatus, DeviceStatus, StateType
 
@@ -247,6 +248,8 @@ class IncidentWorker:
             before = dict(self.state.incidents)
             out = step(self.state, signals, self.topology, now, self.policy)
             self._persist(session, out.changed, before, out.events, now)
+            # what the overview shows of these devices changes with them (results.summary)
+            summary.refresh(session, now, touched | out.changed.keys())
             if self._on_events is not None and out.events:
                 self._on_events(session, out.events, self.topology)
             report.events = out.events
@@ -256,6 +259,12 @@ class IncidentWorker:
                 wake = self._presence_due
                 report.next_wakeup = wake if out.next_wakeup is None else min(out.next_wakeup, wake)
         return report
+
+    def sweep(self, now: float) -> int:
+        """Bring the whole overview summary up to date (staleness comes with time, not with a
+        status change); its own short transaction. Returns the rows rewritten."""
+        with self.store.session() as session, session.begin():
+            return summary.refresh(session, now)
 
     def _forget_closed_by_hand(self, session: Session) -> None:
         """An incident a person resolved is over: stop tracking it (if its root is still

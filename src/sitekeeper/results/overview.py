@@ -1,66 +1,36 @@
 """The portfolio overview as SQL aggregates: devices counted by the status people see, per
 client and system, and the first problem devices, without building a view of every device.
 
-The status and "is a problem" of a device are the same as `queries.device_views` gives them,
-written as SQL expressions over the state tables:
-
-- the shown status is the device state's, replaced by correlation's verdict (device_effective)
-  where that differs and was judged on the same raw status, UNKNOWN without a state, and
-  UNKNOWN when every check of the device is stale;
-- a device is a problem when that status is not UP, or any active check is not OK (soft or
-  hard), flapping, stale or without a result yet.
-
-A check is stale when it has no result for longer than `stale_after(spec)`: 2 intervals, its
-timeout and 30 s. The interval is a column; the timeout lives only in the JSON spec, as a
-duration string ("10s", "500ms", "1m"; as `format_duration` writes it) or a number. Since a
-spec's timeout is more than zero and at most its interval, a check is surely fresh within
-2 intervals + 30 s and surely stale after 3 intervals + 30 s; only for the checks in between
-(a collector late or stopped in the last interval) does the query read the JSON and parse the
-duration.
-
-One statement does it all: the devices' shown status and problem flag are computed once (a
-common table expression, which both databases materialise when it is read twice), then
-counted per client, system and status, and the first problems picked from it.
+Each device's shown status and problem flag come from the device summary where a running
+server keeps it (`results.summary`), else straight from the state tables (`results.shown`;
+the same rows, computed for this request). One statement then counts them per client, system
+and status and picks the first problems (a common table expression, which both databases
+materialise when it is read twice). The newest result of any visible check, which the summary
+does not keep, is one more small query then.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Float,
-    String,
-    and_,
-    case,
-    cast,
-    collate,
-    func,
-    literal,
-    or_,
-    select,
-)
+from sqlalchemy import Double, Integer, String, case, cast, collate, func, literal, null, select
 from sqlalchemy.orm import Session
 
-from sitekeeper.checks.specs_passive import PASSIVE_TYPES
 from sitekeeper.db import models as m
+from sitekeeper.results import summary
 from sitekeeper.results.queries import AnySelect
+from sitekeeper.results.shown import Narrow, device_rows
 from sitekeeper.state.model import DEVICE_SEVERITY, DeviceStatus
 
-Narrow = Callable[[AnySelect, Any], AnySelect]  # (statement, its client_id column) -> statement
-DEFAULT_TIMEOUT_S = 10.0  # as stale_after reads a spec without one
-SLACK_S = 30.0
 SEVERITY = {s.value: n for s, n in DEVICE_SEVERITY.items()}
 
 
 @dataclass(frozen=True)
 class StatusCount:
-    """Devices of one client and system in one shown status, and how many are problems."""
+    """Devices of one client, or of one system, in one shown status, and how many of them
+    are problems."""
 
-    client_id: int
-    system: str
     status: str
     devices: int
     problems: int
@@ -68,7 +38,8 @@ class StatusCount:
 
 @dataclass(frozen=True)
 class Portfolio:
-    counts: list[StatusCount]
+    by_client: dict[int, list[StatusCount]]  # clients without devices are left out
+    by_system: dict[str, list[StatusCount]]  # every device counts once here
     last_result_at: float | None  # the newest result of any visible check
     problem_ids: list[int]  # the first problem devices (not UNREACHABLE), most severe first
     listed_problems: int  # problem devices that are not UNREACHABLE, all of them
@@ -78,158 +49,83 @@ def portfolio(session: Session, now: float, narrow: Narrow, limit: int) -> Portf
     """Counts, freshness and the first `limit` listed problems for the devices `narrow` lets
     through (it adds the caller's scope, given the statement and its client_id column)."""
     postgresql = session.get_bind().dialect.name == "postgresql"
-    dev = _device_rows(now, narrow, postgresql=postgresql).cte("shown")
-    grouped = select(
-        literal(0).label("part"),
-        dev.c.client_id,
-        dev.c.system,
-        dev.c.status,
-        func.count().label("n"),
-        func.sum(dev.c.problem).label("problems"),
-        func.max(dev.c.last).label("last"),
-        literal(None).label("id"),
-        literal(None).label("criticality"),
-        literal(None).label("client_key"),
-        literal(None).label("key"),
-    ).group_by(dev.c.client_id, dev.c.system, dev.c.status)
+    kept = summary.usable(session, now)
+    rows = summary.summary_rows(narrow) if kept else device_rows(now, narrow, postgresql=postgresql)
+    dev = rows.cte("shown")
+    number, text = cast(null(), Integer), cast(null(), String)  # typed: PostgreSQL's union
+
+    def counted(part: int, by: Any) -> AnySelect:
+        """Devices per `by` and status (the summary's covering indexes give them in order)."""
+        client = dev.c.client_id if part == 0 else number
+        system = dev.c.system if part == 1 else text
+        return select(
+            literal(part).label("part"),
+            client.label("client_id"),
+            system.label("system"),
+            dev.c.status,
+            func.count().label("n"),
+            func.sum(dev.c.problem).label("problems"),
+            func.max(dev.c.last).label("last"),
+            number.label("id"),
+            number.label("criticality"),
+            text.label("client_key"),
+            text.label("key"),
+        ).group_by(by, dev.c.status)
+
     first = _first_problems(dev, limit, postgresql=postgresql).subquery("first")
-    stmt = grouped.union_all(
+    stmt = counted(0, dev.c.client_id).union_all(
+        counted(1, dev.c.system),
         select(
-            literal(1),
+            literal(2),
             first.c.client_id,
             first.c.system,
             first.c.status,
             literal(0),
             literal(0),
-            literal(None),
+            cast(null(), Double),
             first.c.id,
             first.c.criticality,
             first.c.client_key,
             first.c.key,
-        )
+        ),
     )
-    counts: list[StatusCount] = []
+    by_client: dict[int, list[StatusCount]] = {}
+    by_system: dict[str, list[StatusCount]] = {}
     picked: list[Any] = []
     last: float | None = None
     for row in session.execute(stmt):
-        if row.part == 1:
+        if row.part == 0:
+            by_client.setdefault(row.client_id, []).append(
+                StatusCount(row.status, row.n, row.problems)
+            )
+        elif row.part == 1:
+            by_system.setdefault(row.system, []).append(
+                StatusCount(row.status, row.n, row.problems)
+            )
+            if row.last is not None and (last is None or row.last > last):
+                last = float(row.last)
+        else:
             picked.append(row)
-            continue
-        counts.append(StatusCount(row.client_id, row.system, row.status, row.n, row.problems))
-        if row.last is not None and (last is None or row.last > last):
-            last = float(row.last)
     # the order device_views lists them in (a union keeps no order)
     picked.sort(key=lambda r: (-SEVERITY.get(r.status, 0), -r.criticality, r.client_key, r.key))
-    listed = sum(c.problems for c in counts if c.status != DeviceStatus.UNREACHABLE.value)
-    return Portfolio(counts, last or None, [r.id for r in picked], listed)
-
-
-def _stale(now: float) -> ColumnElement[Any]:
-    """1 where the check's last result is too old, else 0 (SQL)."""
-    ch, cs = m.Check, m.CheckState
-    age = literal(now) - cs.last_result_at
-    fresh_until = 2 * ch.interval + SLACK_S
-    return case(
-        (or_(cs.last_result_at.is_(None), ch.type.in_(sorted(PASSIVE_TYPES))), 0),
-        (age <= fresh_until, 0),
-        (age > 3 * ch.interval + SLACK_S, 1),
-        (age > fresh_until + _seconds(ch.spec["timeout"].as_string()), 1),
-        else_=0,
+    listed = sum(
+        c.problems
+        for counts in by_system.values()
+        for c in counts
+        if c.status != DeviceStatus.UNREACHABLE.value
     )
+    if kept:
+        last = _newest_result(session, narrow)
+    return Portfolio(by_client, by_system, last or None, [r.id for r in picked], listed)
 
 
-def _seconds(raw: ColumnElement[Any]) -> ColumnElement[Any]:
-    """A stored duration in seconds, as parse_duration reads it (SQL): a number, or digits
-    with a unit; none at all is the default timeout."""
-    text = func.trim(cast(raw, String))
-    n = func.length(text)
-
-    def number(chars: int) -> ColumnElement[Any]:
-        return cast(func.substr(text, 1, n - chars), Float)
-
-    return case(
-        (raw.is_(None), DEFAULT_TIMEOUT_S),
-        (text.like("%ms"), number(2) / 1000.0),
-        (text.like("%s"), number(1)),
-        (text.like("%m"), number(1) * 60.0),
-        (text.like("%h"), number(1) * 3600.0),
-        (text.like("%d"), number(1) * 86400.0),
-        else_=cast(text, Float),
-    )
-
-
-def _device_rows(now: float, narrow: Narrow, *, postgresql: bool) -> AnySelect:
-    """One row per active device: client, system, criticality, key, shown status, problem
-    (0/1) and its newest result (a subquery)."""
-    d, ds, de, ch, cs = m.Device, m.DeviceState, m.DeviceEffective, m.Check, m.CheckState
-    stale = _stale(now)
-    failing = or_(
-        cs.check_id.is_(None),
-        cs.status != "OK",
-        cs.hard_status != "OK",
-        cs.flapping.is_(True),
-        stale == 1,
-    )
-    # each check reduced to four narrow values first, so that grouping them never carries
-    # the spec's JSON along (PostgreSQL would otherwise sort the wide rows, on disk)
-    per_check: Any = narrow(
-        select(
-            ch.device_id.label("device_id"),
-            stale.label("stale"),
-            case((failing, 1), else_=0).label("bad"),
-            cs.last_result_at.label("last"),
-        )
-        .select_from(ch)
-        .outerjoin(cs, cs.check_id == ch.id)
-        .where(ch.retired_at.is_(None)),
-        ch.client_id,
-    ).cte("per_check")
-    if postgresql:
-        per_check = per_check.prefix_with("MATERIALIZED")
-    checks = (
-        select(
-            per_check.c.device_id,
-            func.count().label("n"),
-            func.sum(per_check.c.stale).label("stale"),
-            func.max(per_check.c.bad).label("bad"),
-            func.max(per_check.c.last).label("last"),
-        ).group_by(per_check.c.device_id)
-    ).subquery("device_checks")
-    judged = case(
-        (ds.status.is_(None), DeviceStatus.UNKNOWN.value),
-        (
-            and_(de.status.is_not(None), de.status != ds.status, de.raw_status == ds.status),
-            de.status,
-        ),
-        else_=ds.status,
-    )
-    status = case(
-        (and_(checks.c.n > 0, checks.c.stale == checks.c.n), DeviceStatus.UNKNOWN.value),
-        else_=judged,
-    )
-    problem = case(
-        (status != DeviceStatus.UP.value, 1),
-        (func.coalesce(checks.c.bad, 0) == 1, 1),
-        else_=0,
-    )
-    return narrow(
-        select(
-            d.id.label("id"),
-            d.client_id.label("client_id"),
-            d.system.label("system"),
-            d.criticality.label("criticality"),
-            d.key.label("key"),
-            status.label("status"),
-            problem.label("problem"),
-            checks.c.last.label("last"),
-        )
-        .select_from(d)
-        .outerjoin(ds, ds.device_id == d.id)
-        .outerjoin(de, de.device_id == d.id)
-        .outerjoin(checks, checks.c.device_id == d.id)
-        .where(d.retired_at.is_(None)),
-        d.client_id,
-    )
+def _newest_result(session: Session, narrow: Narrow) -> float | None:
+    """The newest result of any visible check (a retired check has no new results, so its
+    state need not be joined away: one pass over the check states)."""
+    cs = m.CheckState
+    stmt = narrow(select(func.max(cs.last_result_at)), cs.client_id)
+    newest = session.scalar(stmt)
+    return None if newest is None else float(newest)
 
 
 def _first_problems(dev: Any, limit: int, *, postgresql: bool) -> AnySelect:

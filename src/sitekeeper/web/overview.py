@@ -7,7 +7,6 @@ clients the principal may see."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,18 +34,16 @@ class Overview:
 
 def portfolio_overview(scope: Scope, now: float) -> Overview:
     found = portfolio(scope.session, now, narrow=scope.where, limit=MAX_PROBLEMS_SHOWN)
-    by_client: dict[int, list[StatusCount]] = defaultdict(list)
     by_system: dict[str, list[StatusCount]] = {s.value: [] for s in System}
-    for c in found.counts:
-        by_client[c.client_id].append(c)
-        by_system.setdefault(c.system, []).append(c)
+    by_system.update(found.by_system)
+    everyone = [c for counts in found.by_system.values() for c in counts]
     return Overview(
-        tally=_tally(found.counts),
-        unreachable=sum(c.devices for c in found.counts if c.status == "UNREACHABLE"),
+        tally=_tally(everyone),
+        unreachable=sum(c.devices for c in everyone if c.status == "UNREACHABLE"),
         problems=_problem_views(scope, now, found.problem_ids),
         problems_hidden=max(0, found.listed_problems - MAX_PROBLEMS_SHOWN),
         systems=[(system, _tally(cs)) for system, cs in by_system.items()],
-        clients=_clients(scope, by_client),
+        clients=_clients(scope, found.by_client),
         last_result=found.last_result_at,
     )
 

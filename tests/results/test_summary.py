@@ -1,0 +1,114 @@
+"""The overview's device summary (results.summary): a sweep makes it equal the state tables
+and writes only what differs; a correlation tick rewrites the devices it touched; the
+overview trusts it only while a sweep keeps it. On SQLite and PostgreSQL, over the estate of
+tests/web/test_overview_counts.py (every device status, stale checks, a retired device)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from sitekeeper.clock import FakeClock
+from sitekeeper.db import models as m
+from sitekeeper.incidents.correlate import Policy
+from sitekeeper.incidents.worker import IncidentWorker
+from sitekeeper.inventory.apply import bump_inventory_version
+from sitekeeper.observation import Observation
+from sitekeeper.results import summary
+from sitekeeper.results.ingest import Envelope, Ingestor
+from sitekeeper.results.shown import device_rows
+from sitekeeper.results.store import Store
+from tests.web.test_overview_counts import START, build
+
+Row = tuple[int, str, int, str, str, bool]
+
+
+@pytest.fixture
+def estate(store: Store) -> tuple[Store, float]:
+    return store, build(store, FakeClock(start=START))
+
+
+def kept(store: Store) -> dict[int, Row]:
+    s = m.DeviceSummary
+    with store.session() as session:
+        return {
+            r[0]: (r[1], r[2], r[3], r[4], r[5], bool(r[6]))
+            for r in session.execute(
+                select(
+                    s.device_id, s.client_id, s.system, s.criticality, s.key, s.status, s.problem
+                )
+            )
+        }
+
+
+def computed(store: Store, now: float) -> dict[int, Row]:
+    with store.session() as session:
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        rows = session.execute(device_rows(now, lambda stmt, _col: stmt, postgresql=postgresql))
+        return {
+            r.id: (r.client_id, r.system, r.criticality, r.key, r.status, bool(r.problem))
+            for r in rows
+        }
+
+
+def device_id(store: Store, key: str) -> int:
+    with store.session() as session:
+        found = session.scalar(select(m.Device.id).where(m.Device.key == key))
+        assert found is not None
+        return found
+
+
+def test_a_sweep_makes_the_summary_equal_the_state_tables_and_writes_only_what_differs(
+    estate: tuple[Store, float],
+) -> None:
+    store, now = estate
+    worker = IncidentWorker(store)
+    assert worker.sweep(now) > 0
+    assert kept(store) == computed(store, now)
+    assert device_id(store, "old-switch") not in kept(store)  # retired: no row
+    assert {row[4] for row in kept(store).values()} >= {"DOWN", "UNREACHABLE", "UNKNOWN", "UP"}
+    assert worker.sweep(now) == 0  # nothing changed: nothing written
+    # an hour on, every check is stale: the sweep rewrites what that changes
+    assert worker.sweep(now + 3600) > 0
+    assert kept(store) == computed(store, now + 3600)
+
+
+def test_the_overview_trusts_the_summary_only_while_a_sweep_keeps_it(
+    estate: tuple[Store, float],
+) -> None:
+    store, now = estate
+    with store.session() as session:
+        assert not summary.usable(session, now)  # never swept: compute instead
+    IncidentWorker(store).sweep(now)
+    with store.session() as session:
+        assert summary.usable(session, now)
+        assert summary.usable(session, now + summary.MAX_AGE_S)
+        assert not summary.usable(session, now + summary.MAX_AGE_S + 1)  # no sweeper runs
+        bump_inventory_version(session)  # devices or checks changed since the sweep
+        session.commit()
+        assert not summary.usable(session, now)
+
+
+def test_a_correlation_tick_rewrites_the_summary_of_the_devices_it_touched(
+    estate: tuple[Store, float],
+) -> None:
+    store, now = estate
+    worker = IncidentWorker(store, Policy(hold_down_s=0, clear_s=60))
+    worker.reload()
+    worker.sweep(now)
+    router = device_id(store, "router")
+    assert kept(store)[router][4:] == ("DOWN", True)
+    ingestor = Ingestor(store.engine)
+    ingestor.refresh()
+    with store.session() as session:
+        check_id = session.scalar(select(m.Check.id).where(m.Check.device_id == router))
+    assert check_id is not None
+    back = Observation(check_id, now + 1, True, latency_ms=2.0)
+    ingestor.ingest([Envelope("summary-test", 10_000, back)])
+    assert kept(store)[router][4:] == ("DOWN", True)  # no tick yet: as swept
+    worker.tick(now + 2)
+    after: dict[int, Any] = kept(store)
+    assert after[router][4] == "UP"
+    assert after == computed(store, now + 2)
