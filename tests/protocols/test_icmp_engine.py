@@ -26,6 +26,7 @@ from sitekeeper.probes.icmp import IcmpAccess, detect_access
 from sitekeeper.protocols.icmp import IcmpClosedError, IcmpPermissionError, Pinger
 
 NETNS_SCRIPT = Path(__file__).with_name("icmp_netns.py")
+FORGED_SCRIPT = Path(__file__).with_name("icmp_netns_forged.py")
 SLACK = 0.5  # scheduling on a busy machine
 
 
@@ -189,15 +190,15 @@ async def test_a_refused_socket_is_a_permission_error() -> None:
     assert done.stdout.startswith("refused: the kernel refused an ICMP raw socket"), done.stdout
 
 
-def in_own_namespace(mode: str) -> dict[str, Any]:
-    """Run icmp_netns.py in a new network namespace; skip where that is not possible."""
+def in_own_namespace(mode: str, script: Path = NETNS_SCRIPT) -> dict[str, Any]:
+    """Run a script in a new network namespace; skip where that is not possible."""
     if os.geteuid() != 0:
         pytest.skip("a network namespace of the test's own needs root")
     unshare, ip = shutil.which("unshare"), shutil.which("ip")
     if unshare is None or ip is None:
         pytest.skip("needs `unshare` (util-linux) and `ip` (iproute2)")
     done = subprocess.run(
-        [unshare, "--net", sys.executable, str(NETNS_SCRIPT), mode],
+        [unshare, "--net", sys.executable, str(script), mode],
         capture_output=True,
         text=True,
         timeout=60,
@@ -229,3 +230,36 @@ def test_each_kind_of_socket_answers_and_times_out(mode: str) -> None:
     assert seen["stats"]["timeouts"] == 4
     assert seen["stats"]["dropped"] == 0
     assert seen["in_flight"] == 0
+
+
+@pytest.mark.parametrize("mode", ["ping", "raw"])
+def test_only_the_right_token_answers_a_waiting_echo_and_never_late(mode: str) -> None:
+    seen = in_own_namespace(mode, FORGED_SCRIPT)
+    # replies with the echo's sequence number but a wrong salt or echo number: still waiting
+    assert seen["waiting_after_wrong"] == 1
+    assert seen["answered"] == [1, 1]
+    # the reply to an echo that timed out, arriving after: not counted
+    assert seen["timed_out"] == [1, 0]
+    assert seen["in_flight"] == 0
+    stats = seen["stats"]
+    assert (stats["replies"], stats["timeouts"]) == (1, 1)
+    assert stats["dropped"] == 4  # two wrong tokens, one duplicate, one late
+
+
+async def test_it_matches_replies_across_many_echoes_of_one_ping(pinger: Pinger) -> None:
+    # one ping's echoes share its packet (patched per echo) and its consecutive numbers
+    result = await pinger.ping("127.0.0.5", count=300, interval=0, wait=2.0)
+    assert result.packets_sent == result.packets_received == 300
+    assert pinger.stats.replies == 300
+    assert pinger.stats.dropped == 0
+
+
+async def test_it_keeps_pings_with_different_intervals_and_waits_apart(pinger: Pinger) -> None:
+    pings = [
+        pinger.ping(f"127.0.{i}.1", count=3, interval=(0.0, 0.01, 0.03)[i % 3], wait=0.5 + i / 100)
+        for i in range(60)
+    ]
+    results = await asyncio.gather(*pings)
+    assert all(r.packets_sent == r.packets_received == 3 for r in results)
+    assert pinger.stats.replies == 180
+    assert pinger.in_flight == 0

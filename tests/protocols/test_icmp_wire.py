@@ -6,7 +6,14 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitekeeper.protocols.icmp.wire import HEADER, TOKEN_SIZE, checksum, echo_checksum
+from sitekeeper.protocols.icmp.wire import (
+    HEADER,
+    PATCH,
+    checksum,
+    echo_checksum,
+    echo_sum,
+    echo_template,
+)
 
 ECHO_REQUEST_V4 = 8
 
@@ -23,15 +30,32 @@ def test_odd_lengths_are_padded_with_a_zero_byte() -> None:
 @given(
     ident=st.integers(0, 0xFFFF),
     seq=st.integers(0, 0xFFFF),
-    token=st.integers(0, 2**64 - 1),
+    salt=st.integers(0, 2**32 - 1),
+    number=st.integers(0, 2**32 - 1),
     zeros=st.integers(0, 56),
 )
 def test_the_shortcut_equals_the_checksum_of_the_echo_bytes(
-    ident: int, seq: int, token: int, zeros: int
+    ident: int, seq: int, salt: int, number: int, zeros: int
 ) -> None:
-    body = token.to_bytes(TOKEN_SIZE, "big") + bytes(zeros)
+    body = ((salt << 32) | number).to_bytes(8, "big") + bytes(zeros)
     packet = HEADER.pack(ECHO_REQUEST_V4, 0, 0, ident, seq) + body
-    fast = echo_checksum(ECHO_REQUEST_V4, ident, seq, token)
+    fast = echo_checksum(echo_sum(ECHO_REQUEST_V4, ident, salt), seq, number)
     assert fast == checksum(packet)
     # and a receiver summing the packet with its checksum in place finds it intact
     assert checksum(HEADER.pack(ECHO_REQUEST_V4, 0, fast, ident, seq) + body) == 0
+
+
+@given(
+    ident=st.integers(0, 0xFFFF),
+    seq=st.integers(0, 0xFFFF),
+    salt=st.integers(0, 2**32 - 1),
+    number=st.integers(0, 2**32 - 1),
+    size=st.integers(8, 64),
+)
+def test_a_patched_template_is_the_whole_echo_request(
+    ident: int, seq: int, salt: int, number: int, size: int
+) -> None:
+    packet = echo_template(ECHO_REQUEST_V4, ident, salt, size)
+    PATCH.pack_into(packet, 2, 0x1234, ident, seq, salt, number)
+    body = ((salt << 32) | number).to_bytes(8, "big") + bytes(size - 8)
+    assert packet == HEADER.pack(ECHO_REQUEST_V4, 0, 0x1234, ident, seq) + body

@@ -6,8 +6,10 @@
     await pinger.close()
 
 Why one socket: a socket per ping costs a file descriptor, a bind and a handful of system
-calls per echo, about four times the CPU of fping. Here an echo is one `sendto`, and its reply
-is one `recvfrom` and a dict lookup.
+calls per echo, about four times the CPU of fping. Here an echo is one `sendto` of the ping's
+packet patched in place (checksum, sequence, echo number), and its reply one `recvfrom_into`
+a reused buffer, one `unpack_from` and a dict lookup. Per echo it keeps the dict key, the
+sequence number and the send time, and no object of its own.
 
 Two kinds of socket, chosen by the caller (see `sitekeeper.probes.icmp` for how):
 - Ping sockets (SOCK_DGRAM, IPPROTO_ICMP), allowed without privilege when the process's group
@@ -15,11 +17,16 @@ Two kinds of socket, chosen by the caller (see `sitekeeper.probes.icmp` for how)
   identifier to the socket's own and delivers only the replies to it.
 - Raw sockets (root or CAP_NET_RAW). They see every ICMP message of the host, so a kernel
   filter lets only echo replies through, and replies whose identifier is not this pinger's
-  (another program's pings) are counted and dropped.
+  (another program's pings) are counted and dropped. The checksum is summed from the numbers
+  that make up the packet (`wire.echo_checksum`), not from its bytes.
 
-Replies are matched by (source address, sequence number) and an 8-byte token carried at the
-start of the payload, unique per echo, so a late reply to an echo that gave up cannot complete
-a newer one that reused the sequence number.
+Replies are matched by (source address, sequence number) and an 8-byte token at the start of
+the payload: a salt drawn per pinger and a 32-bit echo number. A ping takes `count`
+consecutive numbers, so the pending dict maps (address, sequence) to the ping alone and the
+reply's number names the echo (its index); the echo must have been sent with that sequence
+number and still be waiting, so a late reply to an echo that gave up cannot complete a newer
+one that reused the sequence number. (A payload shorter than the token carries only its
+first bytes; such replies are matched by sequence number and those bytes.)
 
 The socket is non-blocking and watched with `loop.add_reader`; one wakeup reads every waiting
 datagram (up to `READ_BATCH`). Sending also reads what has arrived every `DRAIN_EVERY` echoes:
@@ -28,49 +35,54 @@ pass of the loop would otherwise overflow the receive buffer.
 
 A ping sends its echoes every `interval` whatever the replies (as ping and fping do), and
 ends when each echo is answered or timed out. Neither is an asyncio timer per echo (each costs
-a handle and Python-level comparisons in the loop's heap): the echoes due are a heap, the
-deadlines a queue per wait value (each in time order as it fills), served by one timer. Echoes that fall behind go out in the order they
-were due, so a late ping does not send its echoes back to back, at most `SEND_BATCH` per pass
-of the loop. Expiry is coalesced to `SWEEP_SLACK`: an echo counts as lost between its wait
-and `SWEEP_SLACK` later.
+a handle and Python-level comparisons in the loop's heap), nor a heap entry per echo: pings
+wait for their next echo in one FIFO per interval value, deadlines sit in buckets of
+`SWEEP_SLACK` (see `schedule`), and one timer serves both. A ping is in the deadlines once,
+for its oldest waiting echo, not once per echo: most echoes are answered long before their
+deadline. Echoes that fall behind go out in the order they were due, at most `SEND_BATCH` per
+pass of the loop, so a late ping does not send its echoes back to back. An echo counts as
+lost between its wait and `SWEEP_SLACK` later.
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
 import math
 import secrets
 import socket
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from .echoes import LOST, Family, Key, Ping, finish_if_done, short_token_match
 from .errors import IcmpClosedError, IcmpError
 from .result import PingResult
+from .schedule import Deadlines
 from .wire import (
     ECHO_REPLY,
     ECHO_REQUEST,
     HEADER,
-    ID_SEQ,
+    NUMBER_MASK,
+    PATCH,
+    REPLY,
+    REPLY_TOKEN,
     TOKEN_SIZE,
-    SockAddr,
     checksum,
-    echo_checksum,
+    echo_sum,
+    echo_template,
     literal,
     open_socket,
     resolve,
+    token,
 )
 
 READ_BATCH = 256  # datagrams read per wakeup at most, so other callbacks still get their turn
 SEND_BATCH = 512  # echoes sent per timer callback at most, likewise
 DRAIN_EVERY = 32  # echoes sent between reads of the socket during a burst
 RECV_BUFFER = 4 << 20  # bytes of receive queue asked for (the kernel may cap it)
-RECV_SIZE = 65535
 SEND_QUEUE = 10_000  # echoes waiting for send-buffer space at most; beyond, counted as lost
-_monotonic = time.monotonic  # bound once: read for every echo sent
 SWEEP_SLACK = 0.01  # seconds an expiry may run late, so one timer serves many deadlines
+_monotonic = time.monotonic  # bound once: read for every echo sent and every reply
 
 
 @dataclass(slots=True)
@@ -85,60 +97,6 @@ class PingerStats:
     foreign: int = 0  # raw sockets: other programs' echo replies
 
 
-class _Ping:
-    """One `ping()` call: `count` echoes to one address."""
-
-    __slots__ = (
-        "address", "count", "error", "family", "future", "interval", "outstanding",
-        "payload", "payload_size", "rtts", "sent", "seqs", "sockaddr", "start", "wait",
-    )  # fmt: skip
-
-    def __init__(
-        self,
-        family: _Family,
-        sockaddr: SockAddr,
-        count: int,
-        interval: float,
-        wait: float,
-        payload_size: int,
-    ) -> None:
-        self.family = family
-        self.sockaddr = sockaddr
-        self.address = sockaddr[0]
-        self.count = count
-        self.interval = interval
-        self.wait = wait
-        self.payload_size = payload_size
-        self.payload = bytes(max(0, payload_size - TOKEN_SIZE))  # after the token
-        self.start = 0.0
-        self.sent = 0
-        self.outstanding = 0
-        self.rtts: list[float | None] = [None] * count
-        self.seqs: list[int] = []
-        self.error: OSError | None = None
-        self.future: asyncio.Future[None] | None = None
-
-
-class _Echo:
-    __slots__ = ("index", "ping", "sent_at", "token")
-
-    def __init__(self, ping: _Ping, index: int, token: bytes) -> None:
-        self.ping = ping
-        self.index = index
-        self.token = token
-        self.sent_at = 0.0
-
-
-@dataclass(slots=True)
-class _Family:
-    family: int
-    sock: socket.socket
-    raw: bool
-    request_type: int
-    reply_type: int
-    unsent: deque[tuple[bytes, SockAddr, tuple[str, int], _Echo]] = field(default_factory=deque)
-
-
 class Pinger:
     """Pings over one socket per address family, opened on first use on the running loop."""
 
@@ -148,18 +106,16 @@ class Pinger:
         self.closed = False
         self._recv_buffer = recv_buffer
         self._ident = secrets.randbelow(1 << 16)  # raw sockets; ping sockets get the kernel's
-        self._families: dict[int, _Family] = {}
+        self._families: dict[int, Family] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._pending: dict[tuple[str, int], _Echo] = {}
-        self._pings: set[_Ping] = set()
+        self._pending: dict[Key, Ping] = {}  # each waiting echo's ping
+        self._pings: set[Ping] = set()
         self._seq = secrets.randbelow(1 << 16)
-        self._token = secrets.randbits(64)
+        self._salt = secrets.randbits(32)  # the token's first half, the same for every echo
+        self._number = secrets.randbits(32)  # the next echo's number, the token's second half
         self._since_read = 0
-        # deadlines in one queue per wait: each queue is in time order as it fills (deadline =
-        # now + wait), so appending and popping its head replace a heap's push and pop
-        self._deadlines: dict[float, deque[tuple[float, tuple[str, int], _Echo]]] = {}
-        self._due: list[tuple[float, int, _Ping]] = []  # when each ping's next echo goes
-        self._serial = itertools.count()
+        self._due: dict[float, deque[Ping]] = {}  # interval -> pings in the order they are due
+        self._deadlines: Deadlines[Ping] = Deadlines(round(1 / SWEEP_SLACK))
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = math.inf
 
@@ -187,12 +143,15 @@ class Pinger:
         fam = self._family(family)
         loop = self._loop
         assert loop is not None  # set with the first socket
-        p = _Ping(fam, sockaddr, count, interval, wait, payload_size)
-        p.future = future = loop.create_future()
-        p.start = loop.time()
+        number, self._number = self._number, (self._number + count) & NUMBER_MASK
+        packet = echo_template(fam.request_type, self._ident, self._salt, payload_size)
+        future = loop.create_future()
+        p = Ping(fam, sockaddr, count, interval, wait, packet, number, future, loop.time())
         self._pings.add(p)
         try:
-            self._send_echo(p)
+            self._send(p)
+            if count > 1 and not self.closed:
+                self._queue_next(p)
             await future
         finally:
             self._pings.discard(p)
@@ -205,90 +164,109 @@ class Pinger:
 
     # --- sending ---------------------------------------------------------------------------
 
-    def _send_echo(self, p: _Ping) -> None:
-        """Send the ping's next echo, and schedule the one after (on the ping's own grid, so
-        a late timer does not delay the rest)."""
-        if self.closed:
-            return
-        loop = self._loop
-        assert loop is not None
-        seq = self._next_seq(p.address)
-        self._token = token = (self._token + 1) & 0xFFFF_FFFF_FFFF_FFFF
-        token_bytes = token.to_bytes(TOKEN_SIZE, "big")[: p.payload_size]
-        echo = _Echo(p, p.sent, token_bytes)
-        p.sent += 1
+    def _send(self, p: Ping) -> None:
+        """Send the ping's next echo: patch its packet, file it as pending, hand it over."""
+        pending = self._pending
+        address = p.address
+        self._seq = seq = (self._seq + 1) & 0xFFFF
+        key = (address, seq)
+        if key in pending:
+            key = (address, seq := self._free_seq(address))
+        index = p.sent
+        p.sent = index + 1
         p.outstanding += 1
-        p.seqs.append(seq)
-        if p.sent < p.count:
-            when = p.start + p.sent * p.interval
-            heapq.heappush(self._due, (when, next(self._serial), p))
-            if when < self._timer_at:
-                self._arm(loop, when)
-        key = (p.address, seq)
-        self._pending[key] = echo
+        p.seqs[index] = seq
+        number = (p.number + index) & NUMBER_MASK
         fam = p.family
-        body = token_bytes + p.payload
-        csum = 0  # the kernel sums all but raw IPv4
-        if fam.raw and fam.family == socket.AF_INET:
-            if p.payload_size >= TOKEN_SIZE:  # the whole token, then zeros: summed as numbers
-                csum = echo_checksum(fam.request_type, self._ident, seq, token)
-            else:
-                csum = checksum(HEADER.pack(fam.request_type, 0, 0, self._ident, seq) + body)
-        packet = HEADER.pack(fam.request_type, 0, csum, self._ident, seq) + body
-        deadline = loop.time() + p.wait
-        queue = self._deadlines.get(p.wait)
-        if queue is None:
-            queue = self._deadlines[p.wait] = deque()
-        queue.append((deadline, key, echo))
-        if deadline + SWEEP_SLACK < self._timer_at:
-            self._arm(loop, deadline + SWEEP_SLACK)
+        packet = p.packet
+        if p.token_size == TOKEN_SIZE:
+            # the checksum as wire.echo_checksum computes it, inline: raw IPv4 only
+            csum = -(fam.sum_base + seq + number) % 0xFFFF if fam.sums else 0
+            PATCH.pack_into(packet, 2, csum, self._ident, seq, self._salt, number)
+        else:
+            self._pack_short(fam, packet, seq, number, p.token_size)
+        pending[key] = p
+        p.sent_at[index] = sent_at = _monotonic()
+        if not p.filed:  # else filed for an older echo, whose deadline comes first
+            self._file(p, sent_at + p.wait)
         if fam.unsent:
             if len(fam.unsent) < SEND_QUEUE:
-                fam.unsent.append((packet, p.sockaddr, key, echo))
+                fam.unsent.append((bytes(packet), p, index))
             return  # else it times out, like an echo lost on the wire
-        self._transmit(fam, packet, p.sockaddr, key, echo)
-
-    def _transmit(
-        self, fam: _Family, packet: bytes, sockaddr: SockAddr, key: tuple[str, int], echo: _Echo
-    ) -> bool:
-        """Hand one echo to the kernel; False when its buffer is full (try again later)."""
-        echo.sent_at = _monotonic()
         try:
-            fam.sock.sendto(packet, sockaddr)
+            fam.sock.sendto(packet, p.sockaddr)
         except (BlockingIOError, InterruptedError):
-            if not fam.unsent:
-                assert self._loop is not None
-                self._loop.add_writer(fam.sock.fileno(), self._flush, fam)
-            fam.unsent.appendleft((packet, sockaddr, key, echo))
-            return False
+            self._defer(fam, bytes(packet), p, index)
+            return
         except OSError as err:  # no route and the like: this echo is lost, say why
-            self.stats.send_errors += 1
-            if self._pending.get(key) is echo:
-                del self._pending[key]
-                p = echo.ping
-                p.error = err
-                p.outstanding -= 1
-                _finish_if_done(p)
-            return True
+            self._refused(p, index, err)
+            return
         self.stats.sent += 1
         self._since_read += 1
         if self._since_read >= DRAIN_EVERY:
             self._read(fam)
-        return True
 
-    def _flush(self, fam: _Family) -> None:
+    def _pack_short(self, fam: Family, packet: bytearray, seq: int, number: int, size: int) -> None:
+        """A payload shorter than the token carries its first `size` bytes."""
+        HEADER.pack_into(packet, 0, fam.request_type, 0, 0, self._ident, seq)
+        packet[HEADER.size :] = token(self._salt, number)[:size]
+        if fam.sums:
+            HEADER.pack_into(
+                packet, 0, fam.request_type, 0, checksum(bytes(packet)), self._ident, seq
+            )
+
+    def _queue_next(self, p: Ping) -> None:
+        """Queue the ping for its next echo, on its own grid so a late timer delays none
+        after it."""
+        p.due = due = p.start + p.sent * p.interval
+        queue = self._due.get(p.interval)
+        if queue is None:
+            queue = self._due[p.interval] = deque()
+        queue.append(p)
+        if due < self._timer_at:
+            self._arm(due)
+
+    def _defer(self, fam: Family, packet: bytes, p: Ping, index: int) -> None:
+        """The send buffer is full: send it when the socket is writable, before any other."""
+        if not fam.unsent:
+            assert self._loop is not None
+            self._loop.add_writer(fam.sock.fileno(), self._flush, fam)
+        fam.unsent.appendleft((packet, p, index))
+
+    def _refused(self, p: Ping, index: int, err: OSError) -> None:
+        self.stats.send_errors += 1
+        if p.waiting(index):
+            self._lose(p, index)
+            p.error = err
+            finish_if_done(p)
+
+    def _lose(self, p: Ping, index: int) -> None:
+        """The echo will get no reply: it no longer waits for one."""
+        self._pending.pop((p.address, p.seqs[index]), None)
+        p.seqs[index] = LOST
+        p.outstanding -= 1
+
+    def _flush(self, fam: Family) -> None:
         """Send what waited for buffer space, in order, until the kernel pushes back."""
         unsent = fam.unsent
         while unsent:
-            packet, sockaddr, key, echo = unsent.popleft()
-            if self._pending.get(key) is echo and not self._transmit(
-                fam, packet, sockaddr, key, echo
-            ):
+            packet, p, index = unsent.popleft()
+            if not p.waiting(index) or p.future.done():
+                continue  # timed out meanwhile, or its ping was cancelled
+            p.sent_at[index] = _monotonic()
+            try:
+                fam.sock.sendto(packet, p.sockaddr)
+            except (BlockingIOError, InterruptedError):
+                unsent.appendleft((packet, p, index))
                 return
+            except OSError as err:
+                self._refused(p, index, err)
+                continue
+            self.stats.sent += 1
         assert self._loop is not None
         self._loop.remove_writer(fam.sock.fileno())
 
-    def _next_seq(self, address: str) -> int:
+    def _free_seq(self, address: str) -> int:
         pending = self._pending
         for _ in range(1 << 16):
             self._seq = seq = (self._seq + 1) & 0xFFFF
@@ -298,49 +276,73 @@ class Pinger:
 
     # --- replies ---------------------------------------------------------------------------
 
-    def _read(self, fam: _Family) -> None:
-        """Every datagram waiting on the socket, up to READ_BATCH."""
+    def _read(self, fam: Family) -> None:
+        """Every datagram waiting on the socket, up to READ_BATCH, into one reused buffer."""
         self._since_read = 0
-        recvfrom = fam.sock.recvfrom
+        recv = fam.sock.recvfrom_into
+        buf = fam.buffer
         pending = self._pending
         stats = self.stats
-        monotonic = time.monotonic
-        raw_v4 = fam.raw and fam.family == socket.AF_INET
+        monotonic = _monotonic
+        header = fam.header
         check_id = fam.raw
         reply_type = fam.reply_type
         ident = self._ident
-        for _ in range(READ_BATCH):
-            try:
-                data, source = recvfrom(RECV_SIZE)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                continue  # an error queued on the socket names no echo: timeouts handle it
-            now = monotonic()
-            at = (data[0] & 0x0F) << 2 if raw_v4 and data else 0  # raw IPv4: skip the IP header
-            if len(data) < at + 8 or data[at] != reply_type:
-                stats.dropped += 1
-                continue
-            got_id, seq = ID_SEQ.unpack_from(data, at + 4)
-            if check_id and got_id != ident:
-                stats.foreign += 1
-                continue
-            key = (source[0], seq)
-            echo = pending.get(key)
-            if echo is None or data[at + 8 : at + 8 + len(echo.token)] != echo.token:
-                stats.dropped += 1
-                continue
-            del pending[key]
-            stats.replies += 1
-            p = echo.ping
-            p.rtts[echo.index] = (now - echo.sent_at) * 1000.0
-            p.outstanding -= 1
-            if not p.outstanding and p.sent == p.count:
-                _finish_if_done(p)
+        salt = self._salt
+        replies = dropped = foreign = 0  # counted here, added once at the end
+        try:
+            for _ in range(READ_BATCH):
+                try:
+                    size, source = recv(buf)
+                except (BlockingIOError, InterruptedError):
+                    return
+                except OSError:
+                    continue  # an error queued on the socket names no echo: timeouts handle it
+                now = monotonic()
+                at = (buf[0] & 0x0F) << 2 if header and size else 0  # skip the IP header
+                if size >= at + REPLY_TOKEN.size:
+                    kind, got_id, seq, got_salt, number = REPLY_TOKEN.unpack_from(buf, at)
+                elif size >= at + REPLY.size:
+                    kind, got_id, seq = REPLY.unpack_from(buf, at)
+                    got_salt = number = -1  # a shorter payload: compared as bytes below
+                else:
+                    dropped += 1
+                    continue
+                if kind != reply_type:
+                    dropped += 1
+                    continue
+                if check_id and got_id != ident:
+                    foreign += 1
+                    continue
+                key = (source[0], seq)
+                p = pending.get(key)
+                if p is None:
+                    dropped += 1
+                    continue
+                # the token names the echo; it must be this one, sent with this sequence
+                # number and still waiting (not a late reply to an echo that timed out)
+                index = (number - p.number) & NUMBER_MASK if got_salt == salt else -1
+                if not 0 <= index < p.sent or p.seqs[index] != seq or p.rtts[index] is not None:
+                    index = short_token_match(p, salt, seq, buf, at + HEADER.size, size)
+                    if index < 0:
+                        dropped += 1
+                        continue
+                del pending[key]
+                replies += 1
+                p.rtts[index] = (now - p.sent_at[index]) * 1000.0
+                p.outstanding -= 1
+                if not p.outstanding and p.sent == p.count:
+                    finish_if_done(p)
+        finally:
+            stats.replies += replies
+            stats.dropped += dropped
+            stats.foreign += foreign
 
     # --- the clock: echoes due, and deadlines -----------------------------------------------
 
-    def _arm(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
+    def _arm(self, when: float) -> None:
+        loop = self._loop
+        assert loop is not None
         if self._timer is not None:
             self._timer.cancel()
         self._timer = loop.call_at(when, self._tick)
@@ -354,47 +356,72 @@ class Pinger:
         if loop is None or self.closed:
             return
         now = loop.time()
-        due = self._due
-        send = self._send_echo
-        for _ in range(SEND_BATCH):
-            if not due or due[0][0] > now:
-                break
-            p = heapq.heappop(due)[2]
-            if p.future is not None and not p.future.done():  # else cancelled or closed
-                send(p)
+        self._send_due(now)
         self._expire(now)
-        when = due[0][0] if due else math.inf
-        for queue in self._deadlines.values():
-            when = min(when, queue[0][0] + SWEEP_SLACK)
+        when = self._deadlines.next_at
+        for queue in self._due.values():
+            when = min(when, queue[0].due)
         if when < self._timer_at:
-            self._arm(loop, when)
+            self._arm(when)
+
+    def _send_due(self, now: float) -> None:
+        """Each FIFO is in due order; several are merged by taking the earliest head."""
+        budget = SEND_BATCH
+        due = self._due
+        ready = [q for q in due.values() if q[0].due <= now]
+        send = self._send
+        while ready and budget:
+            queue = ready[0] if len(ready) == 1 else min(ready, key=lambda q: q[0].due)
+            p = queue.popleft()
+            if not p.future.done():  # else cancelled or closed
+                budget -= 1
+                send(p)
+                if p.sent < p.count:
+                    p.due = p.start + p.sent * p.interval
+                    queue.append(p)
+            if not queue:
+                del due[p.interval]
+                ready.remove(queue)
+            elif queue[0].due > now:
+                ready.remove(queue)
+
+    def _file(self, p: Ping, deadline: float) -> None:
+        """Put the ping in the deadlines, for its oldest waiting echo's deadline."""
+        p.filed = True
+        at = self._deadlines.add(deadline, p)
+        if at < self._timer_at:
+            self._arm(at)
 
     def _expire(self, now: float) -> None:
-        """Count every echo whose deadline has passed as lost."""
-        pending = self._pending
-        for wait, queue in list(self._deadlines.items()):
-            while queue and queue[0][0] <= now:
-                _, key, echo = queue.popleft()
-                if pending.get(key) is echo:
-                    del pending[key]
+        """Count every echo whose deadline has passed as lost. A ping is in the deadlines
+        once, for its oldest waiting echo: when that comes, its echoes are judged in order
+        up to the first still in time, and it is filed again for that one."""
+        for p in self._deadlines.due(now):
+            p.filed = False
+            if p.future.done():
+                continue  # cancelled or closed: nothing waits
+            index, sent, wait = p.judged, p.sent, p.wait
+            while index < sent:
+                if p.waiting(index):
+                    deadline = p.sent_at[index] + wait
+                    if deadline > now:
+                        self._file(p, deadline)
+                        break
+                    self._lose(p, index)
                     self.stats.timeouts += 1
-                    p = echo.ping
-                    p.outstanding -= 1
-                    _finish_if_done(p)
-            if not queue:
-                del self._deadlines[wait]
+                index += 1
+            p.judged = index
+            finish_if_done(p)
 
-    def _forget(self, p: _Ping) -> None:
+    def _forget(self, p: Ping) -> None:
         """Drop a cancelled ping's echoes (its next one, if due, is skipped when due)."""
-        for seq in p.seqs:
-            key = (p.address, seq)
-            echo = self._pending.get(key)
-            if echo is not None and echo.ping is p:
-                del self._pending[key]
+        for index in range(p.judged, p.sent):
+            if p.waiting(index):
+                self._lose(p, index)
 
     # --- the sockets -----------------------------------------------------------------------
 
-    def _family(self, family: int) -> _Family:
+    def _family(self, family: int) -> Family:
         fam = self._families.get(family)
         if fam is not None:
             return fam
@@ -404,7 +431,17 @@ class Pinger:
         if self._loop is None:
             self._loop = loop
         sock = open_socket(family, raw=self.privileged, recv_buffer=self._recv_buffer)
-        fam = _Family(family, sock, self.privileged, ECHO_REQUEST[family], ECHO_REPLY[family])
+        raw_v4 = self.privileged and family == socket.AF_INET
+        fam = Family(
+            family,
+            sock,
+            self.privileged,
+            ECHO_REQUEST[family],
+            ECHO_REPLY[family],
+            header=raw_v4,
+            sums=raw_v4,
+            sum_base=echo_sum(ECHO_REQUEST[family], self._ident, self._salt),
+        )
         try:
             loop.add_reader(sock.fileno(), self._read, fam)
         except BaseException:
@@ -417,7 +454,7 @@ class Pinger:
         """Fail every waiting ping and close the sockets."""
         self.closed = True
         for p in list(self._pings):
-            if p.future is not None and not p.future.done():
+            if not p.future.done():
                 p.future.set_exception(IcmpClosedError("the pinger was closed"))
         if self._timer is not None:
             self._timer.cancel()
@@ -433,10 +470,3 @@ class Pinger:
                 if fam.unsent:
                     loop.remove_writer(fam.sock.fileno())
             fam.sock.close()
-
-
-def _finish_if_done(p: _Ping) -> None:
-    if not p.outstanding and p.sent == p.count:
-        future = p.future
-        if future is not None and not future.done():
-            future.set_result(None)

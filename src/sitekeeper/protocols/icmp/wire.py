@@ -10,7 +10,7 @@ import struct
 
 from .errors import IcmpError, IcmpPermissionError, IcmpResolveError
 
-TOKEN_SIZE = 8  # bytes at the start of each echo's payload, unique per echo
+TOKEN_SIZE = 8  # bytes at the start of each echo's payload: the pinger's salt, the echo's number
 ECHO_REQUEST: dict[int, int] = {socket.AF_INET: 8, socket.AF_INET6: 128}
 ECHO_REPLY: dict[int, int] = {socket.AF_INET: 0, socket.AF_INET6: 129}
 PROTOCOL: dict[int, int] = {
@@ -21,8 +21,12 @@ SO_RCVBUFFORCE = 33  # asm-generic/socket.h (x86, arm): SO_RCVBUF past net.core.
 SOL_RAW = 255  # linux/socket.h; Python does not export it
 ICMP_FILTER = 1  # linux/icmp.h: a mask of ICMP types a raw IPv4 socket drops
 ICMP6_FILTER = 1  # netinet/icmp6.h: the same for IPv6, 256 bits
+NUMBER_MASK = 0xFFFF_FFFF  # echo numbers are 32 bits, the other half of the token
 HEADER = struct.Struct("!BBHHH")  # type, code, checksum, identifier, sequence
-ID_SEQ = struct.Struct("!HH")
+# at offset 2: checksum, identifier, sequence, salt, echo number (pad bytes would be zeroed)
+PATCH = struct.Struct("!HHHII")
+REPLY = struct.Struct("!BxxxHH")  # type, identifier, sequence
+REPLY_TOKEN = struct.Struct("!BxxxHHII")  # and the token's salt and number
 SockAddr = tuple[str, int] | tuple[str, int, int, int]
 
 
@@ -35,12 +39,31 @@ def checksum(data: bytes) -> int:
     return ~total & 0xFFFF if total else 0  # a non-zero packet sums to 0xFFFF, not 0
 
 
-def echo_checksum(kind: int, ident: int, seq: int, token: int) -> int:
-    """`checksum()` of an echo request (code 0) whose payload is the 8-byte big-endian `token`
-    followed by zeros, without building the bytes: the sum of 16-bit words modulo 0xFFFF is
-    the sum of the header's words and of the token taken as one number."""
-    total = ((kind << 8) + ident + seq + token) % 0xFFFF
-    return ~total & 0xFFFF if total else 0
+def token(salt: int, number: int) -> bytes:
+    return ((salt << 32) | number).to_bytes(TOKEN_SIZE, "big")
+
+
+def echo_template(kind: int, ident: int, salt: int, payload_size: int) -> bytearray:
+    """An echo request with its type, identifier and salt in place and zeros after the token;
+    each echo patches it from the checksum on with `PATCH` (a payload shorter than the token:
+    see the pinger)."""
+    packet = bytearray(HEADER.size + payload_size)
+    HEADER.pack_into(packet, 0, kind, 0, 0, ident, 0)
+    packet[HEADER.size : HEADER.size + TOKEN_SIZE] = token(salt, 0)[:payload_size]
+    return packet
+
+
+def echo_sum(kind: int, ident: int, salt: int) -> int:
+    """What the echoes of one pinger add to their checksum alike: type and code, identifier,
+    salt; `echo_checksum` adds the rest."""
+    return (kind << 8) + ident + salt
+
+
+def echo_checksum(base: int, seq: int, number: int) -> int:
+    """`checksum()` of an echo request whose payload is the token followed by zeros, without
+    building the bytes: modulo 0xFFFF the 16-bit words sum to the same as the numbers they
+    form (0x10000 ≡ 1), and the checksum is the negated sum (0 for a sum of 0xFFFF)."""
+    return -(base + seq + number) % 0xFFFF
 
 
 def open_socket(family: int, *, raw: bool, recv_buffer: int) -> socket.socket:
