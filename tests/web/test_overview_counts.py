@@ -34,6 +34,7 @@ from sitekeeper.results.ingest import Envelope, Ingestor
 from sitekeeper.results.queries import DeviceView
 from sitekeeper.results.store import Store
 from sitekeeper.web import overview as ov
+from sitekeeper.web import pages
 from sitekeeper.web import views as v
 from tests.web.conftest import sign_in
 from tests.web.world import create_users
@@ -79,6 +80,7 @@ ESTATE: dict[str, dict[str, list[tuple[str, str, str]]]] = {
             ("old-switch", "fw", TCP),
         ],
     },
+    "hooli": {"studio": [("desk", "", TCP)]},  # nothing wrong
 }
 KINDS = {
     "router": "router",
@@ -100,6 +102,7 @@ KINDS = {
     "ups": "ups",
     "thermostat": "thermostat",
     "old-switch": "switch",
+    "desk": "other",
 }
 FAILING = {"router", "core-switch", "nvr", "lights", "fw"}  # hard down
 NEVER_HEARD = {"keypad"}
@@ -402,3 +405,29 @@ def test_a_scoped_users_overview_counts_only_their_clients_devices(
         assert 'data-client="acme"' in html and 'data-client="initech"' in html
         assert 'data-client="globex"' not in html
         assert 'data-device="keypad"' not in html and 'data-device="gw"' in html
+
+
+@pytest.mark.parametrize("fold_over", [2, 10])
+def test_many_clients_fold_those_with_nothing_wrong_into_a_list_of_links(
+    estate: tuple[Store, float], monkeypatch: pytest.MonkeyPatch, fold_over: int
+) -> None:
+    store, now = estate
+    monkeypatch.setattr(pages, "FOLD_CLIENTS_OVER", fold_over)
+    app = create_app(store, clock=FakeClock(start=now))
+    with TestClient(app, base_url="http://127.0.0.1:8470") as web:
+        sign_in(web, "alice@example.com")
+        html = web.get("/live/overview").text
+    with store.session() as session:
+        ids = dict(session.execute(select(m.Client.key, m.Client.id)).all())
+    clients_part = html[html.index('id="clients-h"') :]
+    for key in ("acme", "globex"):  # with problems: always rows of the table
+        assert f'<tr role="row" data-client="{key}">' in clients_part
+    for key, name in (("initech", "Initech Ltd"), ("hooli", "Hooli Ltd")):  # nothing wrong
+        row = f'<tr role="row" data-client="{key}">'
+        link = f'<li data-client="{key}"><a href="/clients/{ids[key]}">{name}</a>'
+        if fold_over == 2:  # four clients: those with nothing wrong are folded away
+            assert row not in clients_part and link in clients_part
+        else:
+            assert row in clients_part and link not in clients_part
+    folded = "2 clients with nothing wrong</summary>" in clients_part
+    assert folded is (fold_over == 2)

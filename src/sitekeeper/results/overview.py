@@ -50,8 +50,13 @@ def portfolio(session: Session, now: float, narrow: Narrow, limit: int) -> Portf
     through (it adds the caller's scope, given the statement and its client_id column)."""
     postgresql = session.get_bind().dialect.name == "postgresql"
     kept = summary.usable(session, now)
-    rows = summary.summary_rows(narrow) if kept else device_rows(now, narrow, postgresql=postgresql)
-    dev = rows.cte("shown")
+    # the summary is read in place by each part (through its covering indexes); computed
+    # rows are a common table expression, worked out once for all three parts
+    dev = (
+        summary.summary_rows(narrow).subquery("shown")
+        if kept
+        else device_rows(now, narrow, postgresql=postgresql).cte("shown")
+    )
     number, text = cast(null(), Integer), cast(null(), String)  # typed: PostgreSQL's union
 
     def counted(part: int, by: Any) -> AnySelect:

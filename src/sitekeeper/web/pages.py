@@ -22,6 +22,8 @@ from sitekeeper.web.render import render
 from sitekeeper.web.security import PageError, PageScope, parse_id
 
 router = APIRouter(include_in_schema=False)
+# past this many clients, the overview folds those with nothing wrong into a list of links
+FOLD_CLIENTS_OVER = 20
 
 
 def _found(scope: Scope, what: str, raw: str) -> Any:
@@ -54,6 +56,7 @@ def _overview(scope: PageScope, now: float) -> dict[str, Any]:
         "problems_hidden": page.problems_hidden,
         "systems": page.systems,
         "clients": page.clients,
+        "fold_clients_over": FOLD_CLIENTS_OVER,
         "names": v.Names.load(scope),
         "live_url": "/live/overview",
         **_fresh(page.last_result, now),
