@@ -102,6 +102,25 @@ def test_a_batch_sent_twice_is_applied_once(store: Store) -> None:
     assert ingestor.high_water_mark("c1") == 3
 
 
+def test_each_collector_keeps_the_newest_result_it_delivered(store: Store) -> None:
+    ingestor, cid = _setup(store)
+
+    def seen() -> dict[str, float | None]:
+        with store.session() as session:
+            return dict(session.execute(select(m.Collector.id, m.Collector.last_seen)).all())
+
+    ingestor.ingest(
+        [Envelope("c1", 1, _obs(cid, 1005.0, True)), Envelope("c1", 2, _obs(cid, 1003.0, True))]
+    )
+    ingestor.ingest([Envelope("c2", 1, _obs(cid, 1001.0, True))])
+    assert seen() == {"c1": 1005.0, "c2": 1001.0}
+    ingestor.ingest([Envelope("c1", 3, _obs(cid, 1004.0, True))])  # late: not newer
+    ingestor.ingest([Envelope("c2", 1, _obs(cid, 1009.0, True))])  # a duplicate: ignored
+    assert seen() == {"c1": 1005.0, "c2": 1001.0}
+    ingestor.ingest([Envelope("c1", 4, _obs(cid, 1010.0, True))])
+    assert seen() == {"c1": 1010.0, "c2": 1001.0}
+
+
 def test_states_survive_a_restart(store: Store) -> None:
     ingestor, cid = _setup(store)
     feed = Feeder(ingestor, cid)
@@ -166,5 +185,5 @@ def test_the_stored_state_is_the_engines_after_every_result(store: Store) -> Non
         feed.send(1000 + 10 * i, ok)
         again = Ingestor(store.engine)
         again.refresh()
-        assert again._states == ingestor._states, f"after result {i + 1}"
-    assert len(ingestor._states[cid].history) == 21
+        assert again.states() == ingestor.states(), f"after result {i + 1}"
+    assert len(ingestor.states()[cid].history) == 21

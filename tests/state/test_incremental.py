@@ -51,7 +51,7 @@ def test_the_steady_ok_shortcut_equals_the_general_path(
     for i, status in enumerate([*seq, *[CheckStatus.OK] * 25]):
         now = 1000.0 + 60 * i
         fast = engine.evaluate(state, status, "r", policy, now, 1)
-        if state is not None and status is CheckStatus.OK and engine._steady_ok(state, policy):
+        if state is not None and status is CheckStatus.OK and engine.steady_ok(state, policy):
             slow = general(state, status, policy, now)
             assert fast == slow
         state = fast[0]
@@ -59,9 +59,9 @@ def test_the_steady_ok_shortcut_equals_the_general_path(
 
 def general(state: CheckState, status: CheckStatus, policy: Policy, now: float) -> object:
     """`evaluate` with its shortcut taken away."""
-    steady = engine._steady_ok
-    engine._steady_ok = lambda prev, policy: False  # type: ignore[assignment]
+    steady = engine.steady_ok
+    engine.steady_ok = lambda prev, policy: False  # type: ignore[assignment]
     try:
         return engine.evaluate(state, status, "r", policy, now, 1)
     finally:
-        engine._steady_ok = steady
+        engine.steady_ok = steady

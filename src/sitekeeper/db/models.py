@@ -245,7 +245,7 @@ class Collector(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
-    last_seen: Mapped[float | None] = mapped_column(Double)
+    last_seen: Mapped[float | None] = mapped_column(Double)  # its newest result delivered
 
 
 class Meta(Base):

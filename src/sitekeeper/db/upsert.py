@@ -1,12 +1,19 @@
-"""INSERT ... ON CONFLICT DO UPDATE for SQLite and PostgreSQL, one call for both."""
+"""INSERT ... ON CONFLICT DO UPDATE for SQLite and PostgreSQL, one call for both.
+
+The statement is built once per dialect, table, columns and keys: building it (the
+`excluded` pseudo-table's columns above all) took longer than executing it for the few
+rows a batch of ingest upserts.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
 
 from sitekeeper.db.base import Base
 
@@ -16,14 +23,20 @@ def upsert(
 ) -> None:
     if not rows:
         return
-    dialect = conn.dialect.name
+    stmt = _statement(conn.dialect.name, table, tuple(rows[0]), tuple(keys))
+    conn.execute(stmt, rows)
+
+
+@lru_cache(maxsize=64)
+def _statement(
+    dialect: str, table: type[Base], columns: tuple[str, ...], keys: tuple[str, ...]
+) -> Insert:
     if dialect == "postgresql":
         pg = postgresql.insert(table)
-        update = {c: pg.excluded[c] for c in rows[0] if c not in keys}
-        conn.execute(pg.on_conflict_do_update(index_elements=list(keys), set_=update), rows)
-    elif dialect == "sqlite":
+        update = {c: pg.excluded[c] for c in columns if c not in keys}
+        return pg.on_conflict_do_update(index_elements=list(keys), set_=update)
+    if dialect == "sqlite":
         lite = sqlite.insert(table)
-        update = {c: lite.excluded[c] for c in rows[0] if c not in keys}
-        conn.execute(lite.on_conflict_do_update(index_elements=list(keys), set_=update), rows)
-    else:  # pragma: no cover - only the two supported databases
-        raise NotImplementedError(dialect)
+        update = {c: lite.excluded[c] for c in columns if c not in keys}
+        return lite.on_conflict_do_update(index_elements=list(keys), set_=update)
+    raise NotImplementedError(dialect)  # pragma: no cover - only the two supported databases

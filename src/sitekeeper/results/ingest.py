@@ -1,27 +1,31 @@
 """Ingest batches of observations: store them, run the pure state engine, write states and
 flips — one transaction per batch, idempotent per (collector_id, seq).
 
-Synchronous on purpose (SQLAlchemy sessions); the async sink runs it in a worker thread.
+Synchronous on purpose (SQLAlchemy connections); the async sink runs it in a worker thread.
 
-Ingest is the hottest write path, so it writes through SQLAlchemy Core (one executemany per
-table, the values' JSON encoded once here), keeps each check's baseline as an incremental
-window, and rewrites a check's whole state row only when the engine's state changed: a check
-that stays as it was gets a small UPDATE of its latest result (time, latency, values, error,
-reason, baseline). Results go to the plain `results` table; the retention pass packs them
-per check and hour (results.retention).
+Ingest is the hottest write path. In each batch's transaction the collectors' high-water
+marks are locked and the sequence numbers already stored skipped; `ingest_batch.Batch`
+judges the rest in memory (classify, baselines, `evaluate`), noting only the time of a
+result that leaves a check steady OK (no new state per result, nor per batch: the ingestor
+keeps that time in `_seen` beside the check's state); then the rows go out (`ingest_rows`):
+results to the plain `results` table in one executemany through the driver, a whole state
+row only for a check whose engine state or reason changed, and for the others (most) one
+small UPDATE of the latest result per check and batch (time, latency, values, error, reason,
+and the baseline when it is due); device states, flips and the high-water marks last. The
+in-memory states follow the commit; a batch that fails leaves them as they were. Results
+are packed per check and hour later by the retention pass (results.retention).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
-import orjson
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, case, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from sitekeeper.checks.specs_passive import PASSIVE_TYPES
@@ -29,97 +33,22 @@ from sitekeeper.db import models as m
 from sitekeeper.db.upsert import upsert
 from sitekeeper.observation import Observation
 from sitekeeper.results.catalog import Catalog, load_catalog
-from sitekeeper.state.baseline import Window
-from sitekeeper.state.classify import classify
-from sitekeeper.state.device import device_status
-from sitekeeper.state.engine import evaluate
-from sitekeeper.state.model import (
-    CheckState,
-    CheckStatus,
-    DeviceStatus,
-    Flip,
-    Policy,
-    StateType,
+from sitekeeper.results.ingest_batch import Batch, Plan, plans_for, state_now, steady_checks
+from sitekeeper.results.ingest_rows import (
+    SAVE_BASELINE_EVERY,
+    insert_results,
+    row_to_state,
+    write_states,
 )
+from sitekeeper.state.baseline import Window
+from sitekeeper.state.device import device_status
+from sitekeeper.state.model import CheckState, DeviceStatus, Flip
+
+__all__ = ["SAVE_BASELINE_EVERY", "Envelope", "IngestReport", "Ingestor"]
 
 log = logging.getLogger(__name__)
 
-_LETTER = {
-    CheckStatus.OK: "O",
-    CheckStatus.WARN: "W",
-    CheckStatus.CRIT: "C",
-    CheckStatus.UNKNOWN: "U",
-}
-_FROM_LETTER = {v: k for k, v in _LETTER.items()}
-
-_RESULT_COLUMNS = 'client_id, check_id, at, status, latency_ms, "values", error'
-
-
-def encode_json(value: object) -> str:
-    """JSON text for a result's values (or a baseline), as the column type would store it:
-    orjson, about ten times json.dumps on this path (one call per result), falling back to
-    json.dumps for anything orjson refuses (a key that is not text, an integer past 64 bits).
-    NaN and infinities, which JSON has no words for, are stored as null."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # orjson.JSONEncodeError is a TypeError
-        return json.dumps(_finite(value))
-
-
-def _finite(value: object) -> object:
-    """`value` with NaN and infinities as None (json.dumps would write NaN, which is not JSON
-    and which PostgreSQL's json type refuses)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
-def _insert_results_sql(conn: Connection) -> str:
-    """The INSERT of a result row in the driver's own parameter style: rows go to the
-    driver's executemany as tuples, their values' JSON encoded here (`encode_json`, as
-    the column type would), with nothing per row in between."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    marks = ", ".join([mark] * 7)
-    return f"INSERT INTO results ({_RESULT_COLUMNS}) VALUES ({marks})"  # noqa: S608
-
-
-# A check's baseline is saved with its state when the state changes, and otherwise once it
-# has moved this many latencies: after a restart the window may lack the latest few (of 60),
-# which barely moves a median, and most batches write no 60-number JSON per check.
-SAVE_BASELINE_EVERY = 15
-
-_POLICIES: dict[int, Policy] = {}
-
-
-def _policy(max_attempts: int) -> Policy:
-    found = _POLICIES.get(max_attempts)
-    if found is None:
-        found = _POLICIES[max_attempts] = Policy(max_attempts=max_attempts)
-    return found
-
-
-def _latest_sql(conn: Connection, *, baseline: bool) -> str:
-    """The UPDATE of a check whose engine state did not change: its latest result's time,
-    latency, values (JSON), error and reason, its flap history (a check's first 21 results
-    each lengthen it) and its baseline (JSON) when it is due."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    columns = [
-        "last_result_at",
-        "latency_ms",
-        '"values"',
-        "error",
-        "reason",
-        "history",
-        "percent_change",
-    ]
-    if baseline:
-        columns.append("baseline")
-    sets = ", ".join(f"{c} = {mark}" for c in columns)
-    return f"UPDATE check_states SET {sets} WHERE check_id = {mark}"  # noqa: S608
+_ORDER = attrgetter("collector_id", "seq")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,66 +68,6 @@ class IngestReport:
     flips: list[Flip] = field(default_factory=list)
 
 
-def state_to_row(
-    check_id: int,
-    client_id: int,
-    state: CheckState,
-    obs: Observation,
-    reason: str,
-    baseline: Sequence[float] = (),
-) -> dict[str, object]:
-    return {
-        "check_id": check_id,
-        "client_id": client_id,
-        "status": state.status.value,
-        "state_type": state.state_type.value,
-        "attempt": state.attempt,
-        "hard_status": state.hard_status.value,
-        "since": state.since,
-        "hard_since": state.hard_since,
-        "last_result_at": state.last_result_at,
-        "flapping": state.flapping,
-        "percent_change": state.percent_change,
-        "history": "".join(_LETTER[s] for s in state.history),
-        "reason": reason,
-        "latency_ms": obs.latency_ms,
-        "values": _finite(dict(obs.values)),  # JSON has no NaN (PostgreSQL refuses it)
-        "error": obs.error,
-        "baseline": list(baseline),
-    }
-
-
-def row_to_state(row: m.CheckState) -> CheckState:
-    return CheckState(
-        status=CheckStatus(row.status),
-        state_type=StateType(row.state_type),
-        attempt=row.attempt,
-        hard_status=CheckStatus(row.hard_status),
-        since=row.since,
-        hard_since=row.hard_since,
-        last_result_at=row.last_result_at,
-        flapping=row.flapping,
-        percent_change=row.percent_change,
-        history=tuple(_FROM_LETTER[c] for c in row.history if c in _FROM_LETTER),
-    )
-
-
-def _same_engine_state(a: CheckState, b: CheckState) -> bool:
-    """Equal but for the time of the latest result and the flap history's contents (both
-    go out with the small UPDATE of every result; whether there is a history at all tells
-    a device's checks that have reported from those still pending)."""
-    return (
-        a.status is b.status
-        and a.state_type is b.state_type
-        and a.attempt == b.attempt
-        and a.hard_status is b.hard_status
-        and a.since == b.since
-        and a.hard_since == b.hard_since
-        and a.flapping == b.flapping
-        and bool(a.history) == bool(b.history)
-    )
-
-
 class Ingestor:
     """Holds the catalog and the engine's states in memory; the database is the record."""
 
@@ -211,7 +80,11 @@ class Ingestor:
         self._credentials = credentials
         self._lock = threading.Lock()
         self.catalog = Catalog({}, {}, {})
-        self._states: dict[int, CheckState] = {}
+        self._plans: dict[int, Plan] = {}
+        self._planned: Catalog | None = None  # the catalog `_plans` and `_steady` are of
+        self._states: dict[int, CheckState] = {}  # as last evaluated (or stored)
+        self._seen: dict[int, float] = {}  # steady check -> its latest result since (see states)
+        self._steady: set[int] = set()  # checks whose state is steady_ok
         self._baselines: dict[int, Window] = {}
         self._saved: dict[int, int] = {}  # check id -> its window's `added` when last saved
         self._reasons: dict[int, str] = {}  # check id -> its latest reason (for device reasons)
@@ -223,8 +96,10 @@ class Ingestor:
         with self._lock, Session(self._engine) as session:
             creds = self._credentials(session) if self._credentials is not None else None
             self.catalog = load_catalog(session, credentials=creds)
+            self._planned = None
             rows = list(session.scalars(select(m.CheckState)))
             self._states = {row.check_id: row_to_state(row) for row in rows}
+            self._seen = {}
             self._baselines = {row.check_id: Window(row.baseline or ()) for row in rows}
             self._saved = {}
             self._reasons = {row.check_id: row.reason or "" for row in rows}
@@ -232,6 +107,11 @@ class Ingestor:
                 row.device_id: (DeviceStatus(row.status), row.reason or "", row.since)
                 for row in session.scalars(select(m.DeviceState))
             }
+
+    def states(self) -> dict[int, CheckState]:
+        """The engine's state of every check, as the store has it."""
+        with self._lock:
+            return {c: state_now(self._states, self._seen, c) for c in self._states}
 
     def high_water_mark(self, collector_id: str) -> int:
         with Session(self._engine) as session:
@@ -242,193 +122,118 @@ class Ingestor:
         with self._lock:
             return self._ingest(batch)
 
+    def _plans_now(self) -> dict[int, Plan]:
+        catalog = self.catalog
+        if self._planned is not catalog:
+            self._plans = plans_for(catalog)
+            self._steady = steady_checks(self._states, self._plans)
+            self._planned = catalog
+        return self._plans
+
     def _ingest(self, batch: Sequence[Envelope]) -> IngestReport:
         report = IngestReport()
         if not batch:
             return report
         catalog = self.catalog
-        states = dict(self._states)
-        baselines = self._baselines
-        windows: dict[int, Window] = {}  # this batch's copies: the originals follow the commit
-        reasons = dict(self._reasons)
+        plans = self._plans_now()
+        work = Batch(self._states, self._seen, self._reasons, self._steady, self._baselines)
         devices = dict(self._devices)
-        results: list[tuple[object, ...]] = []
-        # check id -> its last result, reason and values' JSON ("null" for none)
-        latest: dict[int, tuple[Observation, str, str]] = {}
-        touched_devices: set[int] = set()
-        dumps = encode_json
-        with Session(self._engine) as session, session.begin():
-            marks = self._lock_marks(session, {e.collector_id for e in batch})
-            seqs = {cid: mark.last_seq for cid, mark in marks.items()}
-            for env in sorted(batch, key=lambda e: (e.collector_id, e.seq)):
-                if env.seq <= seqs[env.collector_id]:
-                    report.duplicates += 1
-                    continue
-                seqs[env.collector_id] = env.seq
-                obs = env.observation
-                check_id = obs.check_id
-                info = catalog.checks.get(check_id)
-                if info is None:
-                    report.unknown_checks += 1  # retired while the probe ran
-                    continue
-                status, reason = classify(obs, info.spec)
-                if obs.ok and obs.latency_ms is not None:
-                    window = windows.get(check_id)
-                    if window is None:
-                        known = baselines.get(check_id)
-                        window = windows[check_id] = known.copy() if known else Window()
-                    if status is CheckStatus.OK and info.spec.baseline:
-                        verdict = window.unusual(obs.latency_ms)
-                        if verdict is not None:  # online but uneven
-                            status, reason = CheckStatus.WARN, verdict.reason(obs.latency_ms)
-                    window.add(obs.latency_ms)
-                values_json = dumps(dict(obs.values) or None)
-                results.append(
-                    (
-                        info.client_id,
-                        check_id,
-                        obs.at,
-                        status.value,
-                        obs.latency_ms,
-                        values_json,
-                        obs.error,
+        try:
+            with self._engine.begin() as conn:
+                marks = self._lock_marks(conn, {e.collector_id for e in batch})
+                fresh, seqs, newest = self._fresh(batch, marks, report)
+                work.apply(fresh, plans)
+                changed = work.changed(self._states, self._reasons)
+                # A device's status follows its checks' engine states and reasons only: when
+                # none of those changed, neither did the device (unless it has no status yet).
+                dirty = {plans[c].device_id for c in changed}
+                dirty |= {plans[c].device_id for c in work.latest} - devices.keys()
+                device_rows, device_flips = self._devices_after(
+                    dirty, catalog, work.states, work.reasons, devices, batch
+                )
+                report.flips = [*work.flips, *device_flips]
+                insert_results(conn, work.results)
+                clients = {c: plans[c].client_id for c in changed}
+                saved = write_states(
+                    conn,
+                    clients,
+                    work.states,
+                    work.seen,
+                    work.latest_results(),
+                    self._baselines,
+                    work.moved,
+                    changed,
+                    self._saved,
+                )
+                upsert(conn, m.DeviceState, device_rows, ["device_id"])
+                if report.flips:
+                    conn.execute(
+                        insert(m.Flip),  # through the Connection: Core, not the ORM
+                        [self._flip_row(f, plans, catalog) for f in report.flips],
                     )
-                )
-                policy = _policy(info.spec.max_attempts)
-                state, flips = evaluate(
-                    states.get(check_id), status, reason, policy, obs.at, check_id
-                )
-                states[check_id] = state
-                reasons[check_id] = "" if status is CheckStatus.OK else reason
-                latest[check_id] = (obs, reason, values_json)
-                if flips:
-                    report.flips.extend(flips)
-                touched_devices.add(info.device_id)
-            changed = self._changed(states, reasons, latest)
-            # A device's status follows its checks' engine states and reasons only: when none
-            # of those changed, neither did the device (unless it has no status yet).
-            dirty = {catalog.checks[c].device_id for c in changed}
-            dirty |= {d for d in touched_devices if d not in devices}
-            device_rows, device_flips = self._devices_after(
-                dirty, catalog, states, reasons, devices, batch
-            )
-            report.flips.extend(device_flips)
-            for cid, mark in marks.items():
-                mark.last_seq = seqs[cid]
-            conn = session.connection()
-            if results:
-                conn.exec_driver_sql(_insert_results_sql(conn), results)
-            saved = self._write_states(conn, catalog, states, latest, windows, changed)
-            upsert(conn, m.DeviceState, device_rows, ["device_id"])
-            if report.flips:
-                conn.execute(
-                    insert(m.Flip),  # through the Connection: Core, not the ORM
-                    [
-                        {
-                            "client_id": self._client_of(f, catalog),
-                            "subject": f.subject,
-                            "subject_id": f.subject_id,
-                            "old": f.old,
-                            "new": f.new,
-                            "hard": f.hard,
-                            "reason": f.reason,
-                            "at": f.at,
-                        }
-                        for f in report.flips
-                    ],
-                )
-            report.stored = len(results)
+                self._save_marks(conn, marks, seqs, newest)
+                report.stored = len(work.results)
+                report.unknown_checks = work.unknown
+        except BaseException:
+            work.undo()
+            raise
         # Only after the commit: the in-memory states follow the record, never lead it.
-        self._states = states
-        if windows:
-            self._baselines = {**baselines, **windows}
+        self._states = work.states
+        self._seen = work.seen
+        self._steady = work.steady
+        self._reasons = work.reasons
+        if saved:
             self._saved = {**self._saved, **saved}
-        self._reasons = reasons
         self._devices = devices
         return report
 
-    def _changed(
-        self,
-        states: dict[int, CheckState],
-        reasons: dict[int, str],
-        latest: dict[int, tuple[Observation, str, str]],
-    ) -> set[int]:
-        """The checks of this batch whose engine state or reason is not what it was."""
-        before, said = self._states, self._reasons
-        out: set[int] = set()
-        for check_id in latest:
-            old = before.get(check_id)
-            if (
-                old is None
-                or not _same_engine_state(old, states[check_id])
-                or said.get(check_id) != reasons[check_id]
-            ):
-                out.add(check_id)
-        return out
-
-    def _write_states(
-        self,
-        conn: Connection,
-        catalog: Catalog,
-        states: dict[int, CheckState],
-        latest: dict[int, tuple[Observation, str, str]],
-        windows: dict[int, Window],
-        changed: set[int],
-    ) -> dict[int, int]:
-        """Upsert the state rows of the `changed` checks; for the others (most of them)
-        update only the latest result's columns, and the baseline when it is due. Returns
-        the windows' `added` counts as saved now."""
-        saved_before = self._saved
-        saved: dict[int, int] = {}
-        full: list[dict[str, object]] = []
-        same: list[tuple[object, ...]] = []
-        same_with_baseline: list[tuple[object, ...]] = []
-        dumps = encode_json
-        for check_id, (obs, reason, values_json) in latest.items():
-            state = states[check_id]
-            window = windows.get(check_id)
-            if check_id in changed:
-                info = catalog.checks[check_id]
-                known = window or self._baselines.get(check_id)
-                baseline = known.latencies() if known is not None else ()
-                full.append(state_to_row(check_id, info.client_id, state, obs, reason, baseline))
-                if window is not None:
-                    saved[check_id] = window.added
+    @staticmethod
+    def _fresh(
+        batch: Sequence[Envelope], marks: Mapping[str, int | None], report: IngestReport
+    ) -> tuple[list[Observation], dict[str, int], dict[str, float]]:
+        """The batch's observations not stored before, in (collector, seq) order, each
+        collector's highest sequence number after them, and the newest time among them."""
+        seqs = {cid: seq or 0 for cid, seq in marks.items()}
+        newest: dict[str, float] = {}
+        out: list[Observation] = []
+        for env in sorted(batch, key=_ORDER):
+            cid = env.collector_id
+            if env.seq <= seqs[cid]:
+                report.duplicates += 1
                 continue
-            values = "{}" if values_json == "null" else values_json  # the state keeps {} for none
-            history = "".join([_LETTER[x] for x in state.history])
-            row = (
-                state.last_result_at,
-                obs.latency_ms,
-                values,
-                obs.error,
-                reason,
-                history,
-                state.percent_change,
-            )
-            if window is not None and window.added - saved_before.get(check_id, 0) >= (
-                SAVE_BASELINE_EVERY
-            ):
-                saved[check_id] = window.added
-                same_with_baseline.append((*row, dumps(list(window.latencies())), check_id))
-            else:
-                same.append((*row, check_id))
-        upsert(conn, m.CheckState, full, ["check_id"])
-        if same:
-            conn.exec_driver_sql(_latest_sql(conn, baseline=False), same)
-        if same_with_baseline:
-            conn.exec_driver_sql(_latest_sql(conn, baseline=True), same_with_baseline)
-        return saved
+            seqs[cid] = env.seq
+            out.append(env.observation)
+            if env.observation.at > newest.get(cid, -math.inf):
+                newest[cid] = env.observation.at
+        return out, seqs, newest
 
-    def _lock_marks(self, session: Session, collector_ids: set[str]) -> dict[str, m.Collector]:
-        marks: dict[str, m.Collector] = {}
-        for cid in sorted(collector_ids):
-            row = session.scalar(select(m.Collector).where(m.Collector.id == cid).with_for_update())
-            if row is None:
-                row = m.Collector(id=cid, last_seq=0)
-                session.add(row)
-            marks[cid] = row
-        return marks
+    @staticmethod
+    def _lock_marks(conn: Connection, collector_ids: set[str]) -> dict[str, int | None]:
+        """Each collector's high-water mark (None for one not seen before), locked for the
+        transaction on PostgreSQL: one batch of a collector at a time."""
+        c = m.Collector
+        return {
+            cid: conn.scalar(select(c.last_seq).where(c.id == cid).with_for_update())
+            for cid in sorted(collector_ids)
+        }
+
+    @staticmethod
+    def _save_marks(
+        conn: Connection,
+        marks: Mapping[str, int | None],
+        seqs: Mapping[str, int],
+        newest: Mapping[str, float],
+    ) -> None:
+        """Each collector's high-water mark, and as `last_seen` the newest result it has
+        delivered (the overview's "last result" for those who see every client)."""
+        c = m.Collector
+        for cid, seq in seqs.items():
+            if marks[cid] is None:
+                conn.execute(insert(c).values(id=cid, last_seq=seq, last_seen=newest.get(cid)))
+            elif seq != marks[cid]:
+                at = newest[cid]
+                seen = case((or_(c.last_seen.is_(None), c.last_seen < at), at), else_=c.last_seen)
+                conn.execute(update(c).where(c.id == cid).values(last_seq=seq, last_seen=seen))
 
     def _devices_after(
         self,
@@ -439,7 +244,9 @@ class Ingestor:
         devices: dict[int, tuple[DeviceStatus, str, float]],
         batch: Sequence[Envelope],
     ) -> tuple[list[dict[str, object]], list[Flip]]:
-        now = max(e.observation.at for e in batch)
+        if not touched:
+            return [], []
+        now = max([e.observation.at for e in batch])
         rows: list[dict[str, object]] = []
         flips: list[Flip] = []
         for device_id in sorted(touched):
@@ -486,7 +293,18 @@ class Ingestor:
         return rows, flips
 
     @staticmethod
-    def _client_of(flip: Flip, catalog: Catalog) -> int:
+    def _flip_row(flip: Flip, plans: Mapping[int, Plan], catalog: Catalog) -> dict[str, object]:
         if flip.subject == "device":
-            return catalog.device_client[flip.subject_id]
-        return catalog.checks[flip.subject_id].client_id
+            client_id = catalog.device_client[flip.subject_id]
+        else:
+            client_id = plans[flip.subject_id].client_id
+        return {
+            "client_id": client_id,
+            "subject": flip.subject,
+            "subject_id": flip.subject_id,
+            "old": flip.old,
+            "new": flip.new,
+            "hard": flip.hard,
+            "reason": flip.reason,
+            "at": flip.at,
+        }

@@ -45,9 +45,12 @@ class Portfolio:
     listed_problems: int  # problem devices that are not UNREACHABLE, all of them
 
 
-def portfolio(session: Session, now: float, narrow: Narrow, limit: int) -> Portfolio:
+def portfolio(
+    session: Session, now: float, narrow: Narrow, limit: int, *, everyone: bool = False
+) -> Portfolio:
     """Counts, freshness and the first `limit` listed problems for the devices `narrow` lets
-    through (it adds the caller's scope, given the statement and its client_id column)."""
+    through (it adds the caller's scope, given the statement and its client_id column;
+    `everyone` says it lets every client through)."""
     postgresql = session.get_bind().dialect.name == "postgresql"
     kept = summary.usable(session, now)
     # the summary is read in place by each part (through its covering indexes); computed
@@ -120,16 +123,20 @@ def portfolio(session: Session, now: float, narrow: Narrow, limit: int) -> Portf
         if c.status != DeviceStatus.UNREACHABLE.value
     )
     if kept:
-        last = _newest_result(session, narrow)
+        last = _newest_result(session, narrow, everyone=everyone)
     return Portfolio(by_client, by_system, last or None, [r.id for r in picked], listed)
 
 
-def _newest_result(session: Session, narrow: Narrow) -> float | None:
-    """The newest result of any visible check (a retired check has no new results, so its
-    state need not be joined away: one pass over the check states)."""
-    cs = m.CheckState
-    stmt = narrow(select(func.max(cs.last_result_at)), cs.client_id)
-    newest = session.scalar(stmt)
+def _newest_result(session: Session, narrow: Narrow, *, everyone: bool) -> float | None:
+    """The newest result of any visible check. For every client, the newest any collector
+    delivered (ingest keeps it on the collector's row: a few rows, where the check states are
+    tens of thousands of wide ones); for some clients, a pass over their check states (a
+    retired check has no new results, so its state need not be joined away)."""
+    if everyone:
+        newest = session.scalar(select(func.max(m.Collector.last_seen)))
+    else:
+        cs = m.CheckState
+        newest = session.scalar(narrow(select(func.max(cs.last_result_at)), cs.client_id))
     return None if newest is None else float(newest)
 
 

@@ -12,7 +12,8 @@ normal after about half a window (it stops warning then), a short bout of slowne
 Ingest judges every answered result, so it keeps each check's window as a `Window`: the
 latencies in arrival order and sorted, so the median is a lookup and adding one a bisect,
 and the MAD is only computed for a result above the floors (almost never). `judge` and
-`remember` are the same rules on a plain sequence.
+`remember` are the same rules on a plain sequence. Ingest changes the windows in place and
+keeps what `add` returns, so that a batch whose transaction fails can `undo` its latencies.
 """
 
 from __future__ import annotations
@@ -70,13 +71,6 @@ class Window:
         self._sorted = sorted(self._recent)
         self.added = 0  # latencies added since it was made: a cheap "has it moved" counter
 
-    def copy(self) -> Window:
-        twin = Window.__new__(Window)
-        twin._recent = self._recent.copy()
-        twin._sorted = self._sorted.copy()
-        twin.added = self.added
-        return twin
-
     def __len__(self) -> int:
         return len(self._recent)
 
@@ -84,13 +78,27 @@ class Window:
         """Oldest first, as `remember` returns them."""
         return tuple(self._recent)
 
-    def add(self, latency_ms: float) -> None:
+    def add(self, latency_ms: float) -> float | None:
+        """Add one latency; returns the oldest one it pushed out (None while not full), which
+        `undo` puts back."""
         value = round(latency_ms, 3)
+        dropped = None
         if len(self._recent) == WINDOW:
-            del self._sorted[bisect_left(self._sorted, self._recent[0])]
+            dropped = self._recent[0]
+            del self._sorted[bisect_left(self._sorted, dropped)]
         self._recent.append(value)  # the deque drops the oldest itself
         insort(self._sorted, value)
         self.added += 1
+        return dropped
+
+    def undo(self, dropped: float | None) -> None:
+        """Take back the latest `add`, which returned `dropped`: the window is as before it."""
+        value = self._recent.pop()
+        del self._sorted[bisect_left(self._sorted, value)]
+        if dropped is not None:
+            self._recent.appendleft(dropped)
+            insort(self._sorted, dropped)
+        self.added -= 1
 
     def median(self) -> float:
         s = self._sorted
@@ -99,10 +107,13 @@ class Window:
 
     def unusual(self, latency_ms: float) -> Verdict | None:
         """The verdict when `latency_ms` is unusual (as `judge` decides), else None."""
-        if len(self._sorted) < MIN_SAMPLES:
+        s = self._sorted
+        n = len(s)
+        if n < MIN_SAMPLES:
             return None
-        mid = self.median()
-        if latency_ms <= mid + max(FLOOR_MS, FLOOR_RATIO * mid):
+        mid = s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2  # median(), inlined
+        floor = FLOOR_RATIO * mid
+        if latency_ms <= mid + (floor if floor > FLOOR_MS else FLOOR_MS):
             return None  # under the floors: not unusual whatever the spread
         verdict = judge(self._sorted, latency_ms)
         return verdict if verdict is not None and verdict.unusual else None

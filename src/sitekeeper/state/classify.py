@@ -116,6 +116,13 @@ def classify(obs: Observation, spec: BaseCheck) -> tuple[CheckStatus, str]:
     return worst, "; ".join(reason for s, reason in verdicts if s is worst)
 
 
+def ok_when_answered(spec: BaseCheck) -> bool:
+    """Whether `classify` says (OK, "ok") of every answered result (`ok` True) for this spec,
+    whatever its values: no thresholds, and not a passive check. Ingest asks once per check
+    and then skips `classify` for such results (most of them)."""
+    return not isinstance(spec, PassiveCheck) and not _thresholds(spec)
+
+
 def next_delay(spec: BaseCheck, status: CheckStatus, consecutive_non_ok: int) -> float:
     """Seconds until the next run: retry fast while a problem is still soft, as Nagios does."""
     if status is not CheckStatus.OK and consecutive_non_ok < spec.max_attempts:

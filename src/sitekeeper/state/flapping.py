@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sitekeeper.state.model import CheckStatus, Flip, Policy, StateType
 
@@ -52,18 +53,32 @@ def is_recorded(status: CheckStatus, state_type: StateType) -> bool:
     return not (state_type is StateType.SOFT and status is not CheckStatus.OK)
 
 
+# The weight of the change between entries x-1 and x, x = 1..20: the C loop's expression,
+# evaluated once here (the same floats it gives on every pass).
+_WEIGHTS = tuple(
+    ((x - 1) * (_HIGH_CURVE - _LOW_CURVE)) / (HISTORY_SIZE - 2) + _LOW_CURVE
+    for x in range(1, HISTORY_SIZE)
+)
+
+
 def percent_state_change(history: Sequence[CheckStatus]) -> float:
     """Weighted percent state change over the last 21 recorded states (oldest first).
 
-    Same expression and summing order as the C loop, so results are bit-identical (a plain
-    loop, because `sum()` compensates rounding since Python 3.12 and C does not).
+    Same weights and summing order as the C loop, so results are bit-identical (a plain
+    loop, because `sum()` compensates rounding since Python 3.12 and C does not). A check
+    that is not steady computes it on every result, and the histories seen are few (an
+    old problem moving through 21 OKs), so answers are remembered, a bounded number.
     """
-    recent = list(history[-HISTORY_SIZE:])
-    padded = [CheckStatus.OK] * (HISTORY_SIZE - len(recent)) + recent
+    return _percent(tuple(history[-HISTORY_SIZE:]))
+
+
+@lru_cache(maxsize=4096)
+def _percent(recent: tuple[CheckStatus, ...]) -> float:
+    padded = [CheckStatus.OK] * (HISTORY_SIZE - len(recent)) + list(recent)
     changes = 0.0
-    for x in range(1, HISTORY_SIZE):
-        if padded[x] != padded[x - 1]:
-            changes += ((x - 1) * (_HIGH_CURVE - _LOW_CURVE)) / (HISTORY_SIZE - 2) + _LOW_CURVE
+    for weight, before, after in zip(_WEIGHTS, padded[:-1], padded[1:], strict=True):
+        if after != before:
+            changes += weight
     return changes * 100.0 / (HISTORY_SIZE - 1)
 
 

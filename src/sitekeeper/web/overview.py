@@ -33,7 +33,13 @@ class Overview:
 
 
 def portfolio_overview(scope: Scope, now: float) -> Overview:
-    found = portfolio(scope.session, now, narrow=scope.where, limit=MAX_PROBLEMS_SHOWN)
+    found = portfolio(
+        scope.session,
+        now,
+        narrow=scope.where,
+        limit=MAX_PROBLEMS_SHOWN,
+        everyone=scope.principal.client_ids is None,
+    )
     by_system: dict[str, list[StatusCount]] = {s.value: [] for s in System}
     by_system.update(found.by_system)
     everyone = [c for counts in found.by_system.values() for c in counts]
