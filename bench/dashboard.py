@@ -9,8 +9,9 @@ For each database, once: a new, empty store (SQLite in a temporary directory; Po
 database of our own on 127.0.0.1:5432, dropped at the end) migrated by the product and filled
 by bench/dashboard_store.py (timed; most of this script's running time); an admin created in
 the store with a generated password; the server (`create_app` served by
-`sitekeeper.api.server.serve`, as `sitekeeper up` serves it, without the collector) in a child
-process on a free loopback port; sign-in through the login form. Then `--rounds` rounds (3 by
+`sitekeeper.api.server.serve`, as `sitekeeper up` serves it, without the collector but with
+the runtime's summary sweep and heap freeze) in a child process on a free loopback port;
+sign-in through the login form. Then `--rounds` rounds (3 by
 default) on that one store and server, each of which first brings every check's last result up
 to the moment (as a running collector keeps them) and then runs two phases, with `--users`
 simulated users each sending one request at a time:
@@ -39,6 +40,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -72,15 +74,22 @@ ADMIN_EMAIL = "bench-admin@example.com"
 
 
 async def sweep_summary(store: Any, stop: asyncio.Event) -> None:
-    """What `sitekeeper up` runs beside the web (in its incident loop): the overview's device
-    summary swept every SWEEP_EVERY_S, in a worker thread of this process (its CPU counts as
-    the server's)."""
+    """What `sitekeeper up`'s runtime does beside the web, without collecting: the overview's
+    device summary swept every SWEEP_EVERY_S in a worker thread of this process (its CPU
+    counts as the server's), and the heap settled at start and frozen every freeze_every_s
+    (runtime.settle_heap and the reload loop), so full collections skip what lives long."""
     from sitekeeper.incidents.worker import IncidentWorker
     from sitekeeper.results import summary
+    from sitekeeper.runtime import RuntimeOptions, settle_heap
 
     worker = IncidentWorker(store)
+    settle_heap()
+    frozen = time.monotonic()
     while not stop.is_set():
         await asyncio.to_thread(worker.sweep, time.time())
+        if time.monotonic() - frozen > RuntimeOptions().freeze_every_s:
+            gc.freeze()
+            frozen = time.monotonic()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), summary.SWEEP_EVERY_S)
 

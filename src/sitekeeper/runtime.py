@@ -210,10 +210,13 @@ class EmbeddedRuntime:
         next_escalation = next_sweep = 0.0
         while not stop.is_set():
             delay = self.options.incidents_every_s
-            try:
-                if self.clock.monotonic() >= next_sweep:  # the overview's summary, in turn
-                    next_sweep = self.clock.monotonic() + summary.SWEEP_EVERY_S
+            if self.clock.monotonic() >= next_sweep:  # the overview's summary, in turn
+                next_sweep = self.clock.monotonic() + summary.SWEEP_EVERY_S
+                try:
                     await asyncio.to_thread(self.incidents.sweep, self.clock.now())
+                except Exception:  # the overview computes its rows meanwhile
+                    log.exception("overview summary sweep failed; retrying")
+            try:
                 report = await asyncio.to_thread(self.incidents.tick, self.clock.now())
                 if report.reprobe:
                     self.scheduler.run_now(report.reprobe)

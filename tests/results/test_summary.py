@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from sitekeeper.clock import FakeClock
 from sitekeeper.db import models as m
@@ -112,3 +112,23 @@ def test_a_correlation_tick_rewrites_the_summary_of_the_devices_it_touched(
     after: dict[int, Any] = kept(store)
     assert after[router][4] == "UP"
     assert after == computed(store, now + 2)
+
+
+def test_a_refresh_of_named_devices_drops_those_retired_and_a_long_list_is_a_sweep(
+    estate: tuple[Store, float],
+) -> None:
+    store, now = estate
+    router = device_id(store, "router")
+    with store.session() as session:
+        assert summary.refresh(session, now, {router}) == 0  # the tick wrote it already
+        session.execute(update(m.Device).where(m.Device.id == router).values(retired_at=now))
+        assert summary.refresh(session, now, {router}) == 1
+        session.commit()
+    assert router not in kept(store)
+    with store.session() as session:
+        assert not summary.usable(session, now)
+        many = set(range(1, summary.MAX_LISTED + 2))  # more ids than one statement should bind
+        summary.refresh(session, now, many)
+        session.commit()
+        assert summary.usable(session, now)  # it was a sweep
+    assert kept(store) == computed(store, now)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-from sqlalchemy import Connection, Engine, case, insert, or_, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from sitekeeper.checks.specs_passive import PASSIVE_TYPES
@@ -224,15 +224,16 @@ class Ingestor:
         seqs: Mapping[str, int],
         newest: Mapping[str, float],
     ) -> None:
-        """Each collector's high-water mark, and as `last_seen` the newest result it has
-        delivered (the overview's "last result" for those who see every client)."""
+        """Each collector's high-water mark, and as `last_seen` the newest result of its
+        latest batch (the overview's "last result" for those who see every client). Of the
+        latest batch, not of all time: a result stamped ahead by a collector's wrong clock
+        is forgotten with the next batch, as the check's own state forgets it."""
         c = m.Collector
         for cid, seq in seqs.items():
             if marks[cid] is None:
                 conn.execute(insert(c).values(id=cid, last_seq=seq, last_seen=newest.get(cid)))
             elif seq != marks[cid]:
-                at = newest[cid]
-                seen = case((or_(c.last_seen.is_(None), c.last_seen < at), at), else_=c.last_seen)
+                seen = newest[cid]
                 conn.execute(update(c).where(c.id == cid).values(last_seq=seq, last_seen=seen))
 
     def _devices_after(

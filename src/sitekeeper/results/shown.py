@@ -76,13 +76,10 @@ def device_rows(
     """One row per active device (of `device_ids`, when given): id, client, system,
     criticality, key, shown status, problem (0/1) and its newest result."""
     d, ds, de, ch, cs = m.Device, m.DeviceState, m.DeviceEffective, m.Check, m.CheckState
-    if device_ids is not None:
-        ids = sorted(device_ids)
-        outer = narrow
+    ids = None if device_ids is None else sorted(device_ids)
 
-        def narrow(stmt: AnySelect, client_col: Any) -> AnySelect:
-            device_col = ch.device_id if client_col is ch.client_id else d.id
-            return outer(stmt, client_col).where(device_col.in_(ids))
+    def only(stmt: AnySelect, device_col: Any) -> AnySelect:
+        return stmt if ids is None else stmt.where(device_col.in_(ids))
 
     stale = _stale(now)
     failing = or_(
@@ -105,7 +102,8 @@ def device_rows(
         .outerjoin(cs, cs.check_id == ch.id)
         .where(ch.retired_at.is_(None)),
         ch.client_id,
-    ).cte("per_check")
+    )
+    per_check = only(per_check, ch.device_id).cte("per_check")
     if postgresql:
         per_check = per_check.prefix_with("MATERIALIZED")
     checks = (
@@ -134,7 +132,7 @@ def device_rows(
         (func.coalesce(checks.c.bad, 0) == 1, 1),
         else_=0,
     )
-    return narrow(
+    rows = narrow(
         select(
             d.id.label("id"),
             d.client_id.label("client_id"),
@@ -152,3 +150,4 @@ def device_rows(
         .where(d.retired_at.is_(None)),
         d.client_id,
     )
+    return only(rows, d.id)

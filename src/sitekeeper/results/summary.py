@@ -6,8 +6,8 @@ Who keeps it:
 
 - the correlation tick rewrites the rows of the devices it touched (those with a status
   change of a check or the device, and those whose correlated status changed), right after
-  it has written them, in the same transaction: a failure reaches the overview in the tick
-  that correlates it;
+  it has written them: a failure reaches the overview in the tick that correlates it (more
+  than `MAX_LISTED` devices at once, the first tick's "everyone" among them, are a sweep);
 - a sweep rewrites every row that differs from the state tables, every `SWEEP_EVERY_S`. It
   catches what no status change announces: a check that goes stale (no result for its
   stale_after) or comes back, a flapping verdict, a new or retired device.
@@ -17,6 +17,10 @@ Only rows that differ are written. The sweep notes its time and the inventory ve
 (`MAX_AGE_S`) and of the current inventory, and otherwise computes the same rows from the
 state tables (the statement in `results.shown`), as it does in a process that keeps no
 summary.
+
+Several server processes on one PostgreSQL each sweep. A sweep computes its rows from the
+state as its statement began, so it may put back, for one device, what another process's
+tick rewrote a moment before; the next sweep (or tick) corrects it, within SWEEP_EVERY_S.
 """
 
 from __future__ import annotations
@@ -31,13 +35,14 @@ from sqlalchemy.orm import Session
 
 from sitekeeper.db import models as m
 from sitekeeper.db.upsert import upsert
-from sitekeeper.inventory.apply import INVENTORY_VERSION
+from sitekeeper.inventory.apply import INVENTORY_VERSION, inventory_version
 from sitekeeper.results.queries import AnySelect
 from sitekeeper.results.shown import Narrow, device_rows
 
 SWEPT = "summary_swept"  # meta: "<time of the sweep> <inventory version it saw>"
 SWEEP_EVERY_S = 15.0
-MAX_AGE_S = 4 * SWEEP_EVERY_S  # older than that: no sweeper runs; compute instead
+MAX_AGE_S = 3 * SWEEP_EVERY_S  # older than that: no sweeper runs; compute instead
+MAX_LISTED = 1_000  # device ids in one refresh; more are a sweep (no statement of 2,000 binds)
 
 COLUMNS = ("device_id", "client_id", "system", "criticality", "key", "status", "problem")
 
@@ -52,8 +57,10 @@ def refresh(session: Session, now: float, device_ids: Collection[int] | None = N
     interpreter lock while it runs, so pages are served meanwhile)."""
     if device_ids is not None and not device_ids:
         return 0
+    if device_ids is not None and len(device_ids) > MAX_LISTED:
+        device_ids = None  # the whole summary costs about what so long a list would
     dialect = session.get_bind().dialect.name
-    version = _inventory_version(session)
+    version = inventory_version(session)
     s = m.DeviceSummary
     w = device_rows(
         now, _everyone, postgresql=dialect == "postgresql", device_ids=device_ids
@@ -126,11 +133,6 @@ def summary_rows(narrow: Narrow) -> AnySelect:
         ),
         s.client_id,
     )
-
-
-def _inventory_version(session: Session) -> int:
-    row = session.get(m.Meta, INVENTORY_VERSION)
-    return int(row.value) if row else 0
 
 
 def _everyone(stmt: AnySelect, client_col: Any) -> AnySelect:

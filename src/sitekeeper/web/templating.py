@@ -4,7 +4,6 @@ symbols (never colour alone), relative times, static URLs that change when a fil
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from sitekeeper import timefmt
 from sitekeeper.statuswords import SYMBOL
+from sitekeeper.web.markup import badge, check_line, iso, utc, when
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -41,18 +41,6 @@ def ago(ts: float | None, now: float) -> str:
     return timefmt.ago(ts, now)
 
 
-def iso(ts: float | None) -> str:
-    if ts is None:
-        return ""
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
-
-
-def utc(ts: float | None) -> str:
-    if ts is None:
-        return ""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def value_text(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -76,6 +64,9 @@ def make_templates() -> Jinja2Templates:
         status_class=status_class,
         static_url=static_url,
         system_labels=SYSTEM_LABELS,
+        badge=badge,
+        when=when,
+        check_line=check_line,
     )
     env.filters.update(iso=iso, utc=utc, value_text=value_text)
     env.globals["ago"] = ago

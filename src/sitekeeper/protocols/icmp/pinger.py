@@ -375,8 +375,12 @@ class Pinger:
             p = queue.popleft()
             if not p.future.done():  # else cancelled or closed
                 budget -= 1
-                send(p)
-                if p.sent < p.count:
+                try:
+                    send(p)
+                except IcmpError as err:  # no free sequence number: this ping fails alone
+                    p.future.set_exception(err)
+                    self._forget(p)
+                if p.sent < p.count and not p.future.done():
                     p.due = p.start + p.sent * p.interval
                     queue.append(p)
             if not queue:
