@@ -165,8 +165,9 @@ WORKLOADS = [
             "through a small strict HTTP/1.1 client on an asyncio Protocol (aiohttp for the "
             "rest). `python bench/probes_tcp_http.py --layers` measures our CPU one layer at "
             "a time (and `--loop asyncio` without uvloop): without uvloop, TCP run_check costs "
-            "about twice as much. Of what is left on TCP, about 30 µs per check is the "
-            "kernel's connect and close."
+            "about twice as much. Of what is left on TCP, the kernel's connect and close is "
+            "the larger part (its share is in the table): 30–55 µs per check, depending on "
+            "the host's kernel, which is the same for any client that closes politely."
         ),
     ),
     Workload(

@@ -3,7 +3,7 @@ after, whatever order they were filed in."""
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sitekeeper.protocols.icmp.schedule import Deadlines
@@ -12,11 +12,12 @@ PER_SECOND = 100
 
 
 @given(st.lists(st.floats(1.0, 50.0), min_size=1, max_size=200))
+@example([4.6])  # 4.6 * 100 is 459.99999999999994: the bucket must still come after it
 def test_items_come_out_after_their_deadline_within_one_bucket(deadlines: list[float]) -> None:
     wheel: Deadlines[int] = Deadlines(PER_SECOND)
     for item, deadline in enumerate(deadlines):
         at = wheel.add(deadline, item)
-        assert deadline < at <= deadline + 1 / PER_SECOND
+        assert deadline < at <= deadline + 1 / PER_SECOND + 1e-9  # float slack
     out: list[tuple[float, int]] = []
     now = 0.0
     for _ in range(100_000):
@@ -26,7 +27,7 @@ def test_items_come_out_after_their_deadline_within_one_bucket(deadlines: list[f
         out.extend((now, item) for item in wheel.due(now))
     assert sorted(item for _, item in out) == list(range(len(deadlines)))
     for at, item in out:
-        assert deadlines[item] < at <= deadlines[item] + 1 / PER_SECOND
+        assert deadlines[item] < at <= deadlines[item] + 1 / PER_SECOND + 1e-9
 
 
 def test_nothing_comes_out_before_its_bucket() -> None:

@@ -36,6 +36,8 @@ class Deadlines(Generic[T]):
     def add(self, deadline: float, item: T) -> float:
         """File `item`; returns its bucket's time (when it may be taken out)."""
         at = (int(deadline * self._scale) + 1) / self._scale
+        if at <= deadline:  # the product rounded down to a whole bucket: the next one
+            at = (int(deadline * self._scale) + 2) / self._scale
         if at == self._last_at:
             self._last.append(item)
             return at
