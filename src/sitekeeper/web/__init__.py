@@ -1,6 +1,7 @@
 """The dashboard: server-rendered pages (Jinja2 + htmx), charts with uPlot, static files.
 
-templating  Jinja2 environment, status words and symbols, static URLs
+templating  Jinja2 environment, static URLs
+markup      what every row repeats: status badges (word and symbol), times, check lines
 security    page sign-in dependency, cookies, form CSRF, login limits, HTML errors
 auth_pages  /login, /logout, /setup
 views       what pages show, shaped from the read models through the Scope

@@ -15,6 +15,15 @@ from sitekeeper.statuswords import SYMBOL
 from sitekeeper.timefmt import ago
 
 
+def symbol(status: str) -> str:
+    return SYMBOL.get(status, "?")
+
+
+def status_class(status: str) -> str:
+    """The CSS class of a status word: `st-down`, `st-ok`, ..."""
+    return "st-" + status.lower()
+
+
 def iso(ts: float | None) -> str:
     if ts is None:
         return ""
@@ -44,7 +53,7 @@ END = Markup("</span>")
 def badge(status: str) -> Markup:
     """A status as a word and a symbol (colour only repeats it); the symbol is hidden from
     screen readers so they read "DOWN", not the name of the glyph."""
-    return BADGE.format("st-" + status.lower(), SYMBOL.get(status, "?"), status)
+    return BADGE.format(status_class(status), symbol(status), status)
 
 
 def when(ts: float | None, now: float) -> Markup:

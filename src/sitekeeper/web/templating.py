@@ -1,5 +1,6 @@
-"""Jinja2 templates and the small vocabulary they share with the terminal: status words with
-symbols (never colour alone), relative times, static URLs that change when a file does."""
+"""Jinja2 templates and what every page may call: status badges, times and check lines
+(web.markup: status words with symbols, never colour alone), relative times, static URLs
+that change when a file does."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 
 from sitekeeper import timefmt
-from sitekeeper.statuswords import SYMBOL
-from sitekeeper.web.markup import badge, check_line, iso, utc, when
+from sitekeeper.web.markup import badge, check_line, when
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -26,15 +26,6 @@ SYSTEM_LABELS = {
     "power": "Power",
     "it": "IT",
 }
-
-
-def symbol(status: str) -> str:
-    return SYMBOL.get(status, "?")
-
-
-def status_class(status: str) -> str:
-    """The CSS class of a status word: `st-down`, `st-ok`, ..."""
-    return "st-" + status.lower()
 
 
 def ago(ts: float | None, now: float) -> str:
@@ -60,14 +51,12 @@ def make_templates() -> Jinja2Templates:
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.globals.update(
-        symbol=symbol,
-        status_class=status_class,
         static_url=static_url,
         system_labels=SYSTEM_LABELS,
         badge=badge,
         when=when,
         check_line=check_line,
     )
-    env.filters.update(iso=iso, utc=utc, value_text=value_text)
+    env.filters.update(value_text=value_text)
     env.globals["ago"] = ago
     return templates
