@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -27,16 +27,26 @@ def upsert(
     conn.execute(stmt, rows)
 
 
+def upsert_from(
+    dialect: str, table: type[Base], columns: Sequence[str], keys: Sequence[str], rows: Select[Any]
+) -> Insert:
+    """INSERT INTO `table` (`columns`) `rows` ON CONFLICT (`keys`) DO UPDATE: the rows come
+    from a query, not from Python (the database compares and writes them)."""
+    insert = _INSERT[dialect](table).from_select(list(columns), rows)
+    return _on_conflict(insert, columns, keys)
+
+
+_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 @lru_cache(maxsize=64)
 def _statement(
     dialect: str, table: type[Base], columns: tuple[str, ...], keys: tuple[str, ...]
 ) -> Insert:
-    if dialect == "postgresql":
-        pg = postgresql.insert(table)
-        update = {c: pg.excluded[c] for c in columns if c not in keys}
-        return pg.on_conflict_do_update(index_elements=list(keys), set_=update)
-    if dialect == "sqlite":
-        lite = sqlite.insert(table)
-        update = {c: lite.excluded[c] for c in columns if c not in keys}
-        return lite.on_conflict_do_update(index_elements=list(keys), set_=update)
-    raise NotImplementedError(dialect)  # pragma: no cover - only the two supported databases
+    return _on_conflict(_INSERT[dialect](table), columns, keys)
+
+
+def _on_conflict(insert: Any, columns: Sequence[str], keys: Sequence[str]) -> Insert:
+    update = {c: insert.excluded[c] for c in columns if c not in keys}
+    result: Insert = insert.on_conflict_do_update(index_elements=list(keys), set_=update)
+    return result

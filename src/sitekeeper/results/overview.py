@@ -63,9 +63,11 @@ def portfolio(
     number, text = cast(null(), Integer), cast(null(), String)  # typed: PostgreSQL's union
 
     def counted(part: int, by: Any) -> AnySelect:
-        """Devices per `by` and status (the summary's covering indexes give them in order)."""
+        """Devices per `by` and status (the summary's covering indexes give them in order);
+        the newest result only per system (every device once), and only when computed."""
         client = dev.c.client_id if part == 0 else number
         system = dev.c.system if part == 1 else text
+        newest = func.max(dev.c.last) if part == 1 and not kept else cast(null(), Double)
         return select(
             literal(part).label("part"),
             client.label("client_id"),
@@ -73,7 +75,7 @@ def portfolio(
             dev.c.status,
             func.count().label("n"),
             func.sum(dev.c.problem).label("problems"),
-            func.max(dev.c.last).label("last"),
+            newest.label("last"),
             number.label("id"),
             number.label("criticality"),
             text.label("client_key"),

@@ -28,13 +28,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Double, case, cast, delete, null, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import case, delete, or_, select
 from sqlalchemy.orm import Session
 
 from sitekeeper.db import models as m
-from sitekeeper.db.upsert import upsert
+from sitekeeper.db.upsert import upsert, upsert_from
 from sitekeeper.inventory.apply import INVENTORY_VERSION, inventory_version
 from sitekeeper.results.queries import AnySelect
 from sitekeeper.results.shown import Narrow, device_rows
@@ -82,11 +80,7 @@ def refresh(session: Session, now: float, device_ids: Collection[int] | None = N
         )
         .order_by(w.c.id)  # one lock order for every writer
     )
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(s).from_select(list(COLUMNS), differs)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["device_id"], set_={c: stmt.excluded[c] for c in COLUMNS[1:]}
-    )
+    stmt = upsert_from(dialect, s, COLUMNS, ["device_id"], differs)
     conn = session.connection()
     # counted through RETURNING: sqlite3 gives no rowcount for a statement opening with WITH
     written = len(conn.execute(stmt.returning(s.device_id)).all())
@@ -117,8 +111,8 @@ def usable(session: Session, now: float) -> bool:
 
 
 def summary_rows(narrow: Narrow) -> AnySelect:
-    """The summary in `device_rows`' columns (the newest result left empty: the summary does
-    not keep it), narrowed like it."""
+    """The summary in `device_rows`' columns but the newest result, which it does not keep,
+    narrowed like it."""
     s = m.DeviceSummary
     return narrow(
         select(
@@ -129,7 +123,6 @@ def summary_rows(narrow: Narrow) -> AnySelect:
             s.key.label("key"),
             s.status.label("status"),
             case((s.problem, 1), else_=0).label("problem"),
-            cast(null(), Double).label("last"),
         ),
         s.client_id,
     )
