@@ -19,7 +19,7 @@ import random
 import socket
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, cast
 
@@ -37,7 +37,7 @@ from sitekeeper.lab.snmp_agent import LAB_COMMUNITY, SnmpAgent
 CLOSE_WAIT_S = 1.0
 MIB_CACHE_S = 1.0  # a walk reads one view, not one per request (real agents cache too)
 
-StreamCallback = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+StartCallback = Callable[[asyncio.StreamReader, asyncio.StreamWriter], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +71,8 @@ class SimDevice:
         self._agent: SnmpAgent | None = None
         self._mqtt: MqttDevice | None = None
         self._view: tuple[float, int, View] | None = None  # (built at, history version, view)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._closing = False
+        self._conns: set[_Accepted] = set()  # from their accept until they are closed
+        self._tasks: set[asyncio.Task[None]] = set()  # their handlers
         self.conditions: set[str] = set()  # inside faults: "on-battery", "port-down:7", ...
         self.history = History()  # when each condition came on and went off
 
@@ -103,11 +103,9 @@ class SimDevice:
                     await self._open_snmp(loop, port, what)
                     continue
                 sock = bind(self.plan.address, port, socket.SOCK_STREAM, what)
-                callback = self._handler(SERVICES[service])
-                if service == "https":
-                    server = await loop.create_server(_held(callback), sock=sock)
-                else:
-                    server = await asyncio.start_server(callback, sock=sock)
+                start = self._handler(SERVICES[service])
+                kind = _HoldFirstBytes if service == "https" else _Accepted
+                server = await loop.create_server(_accepted(kind, self._conns, start), sock=sock)
                 self._servers.append(server)
                 if service == "dns":
                     udp_sock = bind(self.plan.address, port, socket.SOCK_DGRAM, f"{what} (udp)")
@@ -186,42 +184,29 @@ class SimDevice:
             self._agent.send_trap(to, state.ticks(state.uptime_s), *note)
 
     async def close(self) -> None:
-        """Stop listening and cut every open connection."""
+        """Stop listening and cut every open connection: when this returns, every
+        connection the device accepted is closed, and its handler is done."""
         servers, self._servers = self._servers, []
         udp, self._udp = self._udp, []
         mqtt, self._mqtt = self._mqtt, None
         self._agent = None
         if mqtt is not None:
             await mqtt.stop()
-        for server in servers:
-            server.close()
+        await _stop_accepting(servers)
         for protocol in udp:
             protocol.close()
-        # A connection accepted just before the close may have its handler task scheduled
-        # but not started: let such tasks start (they see `_closing` and hang up at once),
-        # so no transport outlives the device.
-        self._closing = True
-        for _ in range(3):
-            tasks = list(self._tasks)
-            for task in tasks:
-                task.cancel()
-            if tasks:
-                await asyncio.gather(*tasks, return_exceptions=True)
-            await asyncio.sleep(0)
-            if not self._tasks:
-                break
+        conns, tasks = list(self._conns), list(self._tasks)
+        for conn in conns:
+            conn.cut()
+        for task in tasks:
+            task.cancel()
+        if conns or tasks:
+            await asyncio.wait([*(conn.lost for conn in conns), *tasks], timeout=CLOSE_WAIT_S)
         for server in servers:
             await server.wait_closed()
-        self._closing = False
 
-    def _handler(self, handler: Handler) -> StreamCallback:
+    def _handler(self, handler: Handler) -> StartCallback:
         async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            if self._closing or not self._servers:
-                await _finish(writer, graceful=False)  # the device went down meanwhile
-                return
-            self._tasks.add(task)
             graceful = False
             try:
                 if self.drops():
@@ -244,16 +229,54 @@ class SimDevice:
             except (OSError, ssl.SSLError, EOFError, UnicodeError):
                 pass  # the client went away or spoke nonsense; a device shrugs
             finally:
-                self._tasks.discard(task)
                 await _finish(writer, graceful=graceful)
 
-        return serve
+        def start(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            # the device holds the task from its creation, so `close` also cancels one that
+            # has not run yet
+            task = asyncio.get_running_loop().create_task(serve(reader, writer))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        return start
 
     def _uptime(self) -> float:
         return time.monotonic() - self._up_since
 
 
-class _HoldFirstBytes(asyncio.StreamReaderProtocol):
+class _Accepted(asyncio.StreamReaderProtocol):
+    """One accepted connection. Its device holds it from the moment the loop accepts it
+    (before `connection_made`) until its transport is closed, so that `SimDevice.close` can
+    cut every connection, even one the loop has not handed over yet, and wait for it."""
+
+    def __init__(self, conns: set[_Accepted], start: StartCallback) -> None:
+        super().__init__(asyncio.StreamReader(), start)
+        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._transport_made: asyncio.Transport | None = None
+        self._cut = False
+        self._conns = conns
+        conns.add(self)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport_made = cast(asyncio.Transport, transport)
+        if self._cut:
+            self._transport_made.abort()  # the device went down before the loop got here
+            return
+        super().connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self._conns.discard(self)
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+    def cut(self) -> None:
+        self._cut = True
+        if self._transport_made is not None:
+            self._transport_made.abort()
+
+
+class _HoldFirstBytes(_Accepted):
     """Leaves what the client sends first (a TLS ClientHello) in the socket until the
     handler starts TLS. HTTPS handshakes by hand, after the device's latency; bytes read
     into the stream buffer meanwhile would never reach the TLS layer and the handshake
@@ -270,8 +293,31 @@ class _HoldFirstBytes(asyncio.StreamReaderProtocol):
         return False
 
 
-def _held(callback: StreamCallback) -> Callable[[], _HoldFirstBytes]:
-    return lambda: _HoldFirstBytes(asyncio.StreamReader(), callback)
+def _accepted(
+    kind: type[_Accepted], conns: set[_Accepted], start: StartCallback
+) -> Callable[[], _Accepted]:
+    return lambda: kind(conns, start)
+
+
+async def _stop_accepting(servers: list[asyncio.Server]) -> None:
+    """Close the listeners without losing a connection halfway through its accept.
+
+    asyncio's own loop accepts a connection in one iteration and builds its transport in a
+    later one; a `Server.close()` in between makes that build fail (an AssertionError in
+    `Server._attach`, CPython issue 109564) and leaves the half-built transport, its socket
+    open, to the garbage collector. So: stop reading the listening sockets, let the builds
+    under way finish (their connections are then the device's to cut), and only then close.
+    """
+    if not servers:
+        return
+    loop = asyncio.get_running_loop()
+    for server in servers:
+        for sock in server.sockets:
+            with contextlib.suppress(NotImplementedError):  # a loop that accepts otherwise
+                loop.remove_reader(sock)
+    await asyncio.sleep(0)
+    for server in servers:
+        server.close()
 
 
 def _same(protocol: UdpDns) -> Callable[[], UdpDns]:
