@@ -53,6 +53,23 @@ def computed(store: Store, now: float) -> dict[int, Row]:
         }
 
 
+def counts(store: Store) -> dict[tuple[int, str, str], tuple[int, int]]:
+    """The kept counts: (client, system, status) -> (devices, problems)."""
+    c = m.SummaryCount
+    with store.session() as session:
+        rows = session.execute(select(c.client_id, c.system, c.status, c.devices, c.problems))
+        return {(r[0], r[1], r[2]): (r[3], r[4]) for r in rows}
+
+
+def counted(rows: dict[int, Row]) -> dict[tuple[int, str, str], tuple[int, int]]:
+    """Summary rows counted the way the kept counts should have them."""
+    out: dict[tuple[int, str, str], tuple[int, int]] = {}
+    for client, system, _crit, _key, status, problem in rows.values():
+        devices, problems = out.get((client, system, status), (0, 0))
+        out[(client, system, status)] = (devices + 1, problems + int(problem))
+    return out
+
+
 def device_id(store: Store, key: str) -> int:
     with store.session() as session:
         found = session.scalar(select(m.Device.id).where(m.Device.key == key))
@@ -69,10 +86,12 @@ def test_a_sweep_makes_the_summary_equal_the_state_tables_and_writes_only_what_d
     assert kept(store) == computed(store, now)
     assert device_id(store, "old-switch") not in kept(store)  # retired: no row
     assert {row[4] for row in kept(store).values()} >= {"DOWN", "UNREACHABLE", "UNKNOWN", "UP"}
+    assert counts(store) == counted(computed(store, now))
     assert worker.sweep(now) == 0  # nothing changed: nothing written
     # an hour on, every check is stale: the sweep rewrites what that changes
     assert worker.sweep(now + 3600) > 0
     assert kept(store) == computed(store, now + 3600)
+    assert counts(store) == counted(computed(store, now + 3600))
 
 
 def test_the_overview_trusts_the_summary_only_while_a_sweep_keeps_it(
@@ -112,6 +131,7 @@ def test_a_correlation_tick_rewrites_the_summary_of_the_devices_it_touched(
     after: dict[int, Any] = kept(store)
     assert after[router][4] == "UP"
     assert after == computed(store, now + 2)
+    assert counts(store) == counted(after)  # the router's client counted again
 
 
 def test_a_refresh_of_named_devices_drops_those_retired_and_a_long_list_is_a_sweep(
@@ -125,6 +145,7 @@ def test_a_refresh_of_named_devices_drops_those_retired_and_a_long_list_is_a_swe
         assert summary.refresh(session, now, {router}) == 1
         session.commit()
     assert router not in kept(store)
+    assert counts(store) == counted(kept(store))  # its client counted without it
     with store.session() as session:
         assert not summary.usable(session, now)
         many = set(range(1, summary.MAX_LISTED + 2))  # more ids than one statement should bind
@@ -132,3 +153,26 @@ def test_a_refresh_of_named_devices_drops_those_retired_and_a_long_list_is_a_swe
         session.commit()
         assert summary.usable(session, now)  # it was a sweep
     assert kept(store) == computed(store, now)
+
+
+def test_a_sweep_mends_counts_that_drifted_from_the_summary(
+    estate: tuple[Store, float],
+) -> None:
+    store, now = estate
+    worker = IncidentWorker(store)
+    worker.sweep(now)
+    (client, system, status), _ = next(iter(counts(store).items()))
+    c = m.SummaryCount
+    with store.session() as session:  # one count wrong, one group that has no device
+        session.execute(
+            update(c)
+            .where(c.client_id == client, c.system == system, c.status == status)
+            .values(devices=999)
+        )
+        session.add(
+            m.SummaryCount(client_id=client, system=system, status="ASLEEP", devices=3, problems=0)
+        )
+        session.commit()
+    assert counts(store) != counted(kept(store))
+    assert worker.sweep(now) == 0  # the summary itself is right
+    assert counts(store) == counted(kept(store))

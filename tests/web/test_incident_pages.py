@@ -77,3 +77,38 @@ def test_a_form_post_without_the_csrf_token_changes_nothing(web: TestClient, wor
     assert r.status_code == 403
     with world.store.session() as session:
         assert session.get(m.Incident, incident_id).resolved_at is None  # type: ignore[union-attr]
+
+
+def test_tables_count_the_devices_cut_off_and_the_page_and_api_list_them(
+    web: TestClient, world: World
+) -> None:
+    incident_id = correlate(world)
+    with world.store.session() as session:
+        inc = session.get(m.Incident, incident_id)
+        assert inc is not None
+        others = session.scalars(
+            select(m.Device)
+            .where(m.Device.client_id == inc.client_id, m.Device.id != inc.root_device_id)
+            .order_by(m.Device.id)
+            .limit(2)
+        ).all()
+        inc.members = [d.id for d in others]
+        session.commit()
+        keys = {d.key for d in others}
+    assert keys  # globex has devices besides the failed one
+    words = f"{len(keys)} device{'s' if len(keys) != 1 else ''} <span"
+    sign_in(web, "alice@example.com")
+    for path in ("/", "/incidents"):
+        row = re.search(
+            rf'<tr role="row" data-incident="{incident_id}">.*?</tr>', web.get(path).text, re.S
+        )
+        assert row is not None, path
+        cell = row[0][row[0].index("Cut off behind it") :]
+        assert f'Cut off behind it">{words}' in cell and "UNREACHABLE" in cell, (path, cell[:300])
+    page = web.get(f"/incidents/{incident_id}").text
+    assert f"Unreachable behind it ({len(keys)})" in page
+    assert all(f'<span class="key">{k}</span>' in page for k in keys)
+    listed = web.get("/api/v1/incidents").json()["items"]
+    (item,) = [i for i in listed if i["id"] == incident_id]
+    assert item["unreachable_count"] == len(keys)
+    assert {d["key"] for d in item["unreachable"]} == keys

@@ -376,6 +376,22 @@ class DeviceSummary(Base):
     problem: Mapped[bool] = mapped_column(Boolean)
 
 
+class SummaryCount(Base):
+    """Devices of one client, system and shown status, and how many of them are problems:
+    the device summary counted, kept with it by `results.summary` (a few rows per client),
+    so the overview reads its counts instead of counting every device per request."""
+
+    __tablename__ = "summary_counts"
+
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    system: Mapped[str] = mapped_column(String(20), primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), primary_key=True)
+    devices: Mapped[int] = mapped_column(Integer)
+    problems: Mapped[int] = mapped_column(Integer)
+
+
 class Credential(Base):
     """Device credentials (SNMP communities and v3 keys, passwords), named so inventories can
     refer to them (`credentials: NAME`). The values are stored encrypted (sitekeeper.secrets),

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select
+from sqlalchemy import Connection, Select, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -28,12 +28,20 @@ def upsert(
 
 
 def upsert_from(
-    dialect: str, table: type[Base], columns: Sequence[str], keys: Sequence[str], rows: Select[Any]
+    dialect: str,
+    table: type[Base],
+    columns: Sequence[str],
+    keys: Sequence[str],
+    rows: Select[*tuple[Any, ...]],
+    *,
+    changed_only: bool = False,
 ) -> Insert:
     """INSERT INTO `table` (`columns`) `rows` ON CONFLICT (`keys`) DO UPDATE: the rows come
-    from a query, not from Python (the database compares and writes them)."""
+    from a query, not from Python (the database compares and writes them). With
+    `changed_only`, a row already as it would be written is left alone (no new row version
+    on PostgreSQL, no page written on SQLite)."""
     insert = _INSERT[dialect](table).from_select(list(columns), rows)
-    return _on_conflict(insert, columns, keys)
+    return _on_conflict(insert, columns, keys, changed_only=changed_only)
 
 
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -46,7 +54,12 @@ def _statement(
     return _on_conflict(_INSERT[dialect](table), columns, keys)
 
 
-def _on_conflict(insert: Any, columns: Sequence[str], keys: Sequence[str]) -> Insert:
+def _on_conflict(
+    insert: Any, columns: Sequence[str], keys: Sequence[str], *, changed_only: bool = False
+) -> Insert:
     update = {c: insert.excluded[c] for c in columns if c not in keys}
-    result: Insert = insert.on_conflict_do_update(index_elements=list(keys), set_=update)
+    where = or_(*(insert.table.c[c] != v for c, v in update.items())) if changed_only else None
+    result: Insert = insert.on_conflict_do_update(
+        index_elements=list(keys), set_=update, where=where
+    )
     return result

@@ -2,11 +2,12 @@
 client and system, and the first problem devices, without building a view of every device.
 
 Each device's shown status and problem flag come from the device summary where a running
-server keeps it (`results.summary`), else straight from the state tables (`results.shown`;
-the same rows, computed for this request). One statement then counts them per client, system
-and status and picks the first problems (a common table expression, which both databases
-materialise when it is read twice). The newest result of any visible check, which the summary
-does not keep, is one more small query then.
+server keeps it (`results.summary`), with its counts per client, system and status, else
+straight from the state tables (`results.shown`; the same rows, computed for this request).
+One statement then sums the counts (or counts the computed rows) per client and per system
+and picks the first problems (computed rows are a common table expression, which both
+databases materialise when it is read more than once). The newest result of any visible
+check, which the summary does not keep, is one more small query then.
 """
 
 from __future__ import annotations
@@ -61,30 +62,38 @@ def portfolio(
         else device_rows(now, narrow, postgresql=postgresql).cte("shown")
     )
     number, text = cast(null(), Integer), cast(null(), String)  # typed: PostgreSQL's union
+    # (client, system, status, devices, problems): the kept counts, summed, or the rows counted
+    c = m.SummaryCount
+    cols: tuple[Any, ...] = (
+        (c.client_id, c.system, c.status, func.sum(c.devices), func.sum(c.problems))
+        if kept
+        else (dev.c.client_id, dev.c.system, dev.c.status, func.count(), func.sum(dev.c.problem))
+    )
 
-    def counted(part: int, by: Any) -> AnySelect:
-        """Devices per `by` and status (the summary's covering indexes give them in order);
-        the newest result only per system (every device once), and only when computed."""
-        client = dev.c.client_id if part == 0 else number
-        system = dev.c.system if part == 1 else text
+    def counted(part: int) -> AnySelect:
+        """Devices per client (part 0) or per system (part 1) and status; the newest result
+        only per system (every device once), and only when computed."""
+        client, system, status, n, problems = cols
+        by = client if part == 0 else system
         newest = func.max(dev.c.last) if part == 1 and not kept else cast(null(), Double)
-        return select(
+        stmt = select(
             literal(part).label("part"),
-            client.label("client_id"),
-            system.label("system"),
-            dev.c.status,
-            func.count().label("n"),
-            func.sum(dev.c.problem).label("problems"),
+            (client if part == 0 else number).label("client_id"),
+            (system if part == 1 else text).label("system"),
+            status.label("status"),
+            n.label("n"),
+            problems.label("problems"),
             newest.label("last"),
             number.label("id"),
             number.label("criticality"),
             text.label("client_key"),
             text.label("key"),
-        ).group_by(by, dev.c.status)
+        ).group_by(by, status)
+        return narrow(stmt, c.client_id) if kept else stmt  # computed rows come narrowed
 
     first = _first_problems(dev, limit, postgresql=postgresql).subquery("first")
-    stmt = counted(0, dev.c.client_id).union_all(
-        counted(1, dev.c.system),
+    stmt = counted(0).union_all(
+        counted(1),
         select(
             literal(2),
             first.c.client_id,
@@ -101,23 +110,31 @@ def portfolio(
     )
     by_client: dict[int, list[StatusCount]] = {}
     by_system: dict[str, list[StatusCount]] = {}
-    picked: list[Any] = []
+    picked: list[tuple[int, int, str, str, int]] = []  # (-severity, -criticality, keys, id)
     last: float | None = None
-    for row in session.execute(stmt):
-        if row.part == 0:
-            by_client.setdefault(row.client_id, []).append(
-                StatusCount(row.status, row.n, row.problems)
-            )
-        elif row.part == 1:
-            by_system.setdefault(row.system, []).append(
-                StatusCount(row.status, row.n, row.problems)
-            )
-            if row.last is not None and (last is None or row.last > last):
-                last = float(row.last)
+    # unpacked as tuples: a row per client and status, where named access costs more
+    for (
+        part,
+        client_id,
+        system,
+        status,
+        n,
+        problems,
+        newest,
+        id_,
+        crit,
+        ckey,
+        key,
+    ) in session.execute(stmt):
+        if part == 0:
+            by_client.setdefault(client_id, []).append(StatusCount(status, n, problems))
+        elif part == 1:
+            by_system.setdefault(system, []).append(StatusCount(status, n, problems))
+            if newest is not None and (last is None or newest > last):
+                last = float(newest)
         else:
-            picked.append(row)
-    # the order device_views lists them in (a union keeps no order)
-    picked.sort(key=lambda r: (-SEVERITY.get(r.status, 0), -r.criticality, r.client_key, r.key))
+            picked.append((-SEVERITY.get(status, 0), -crit, ckey, key, id_))
+    picked.sort()  # the order device_views lists them in (a union keeps no order)
     listed = sum(
         c.problems
         for counts in by_system.values()
@@ -126,7 +143,7 @@ def portfolio(
     )
     if kept:
         last = _newest_result(session, narrow, everyone=everyone)
-    return Portfolio(by_client, by_system, last or None, [r.id for r in picked], listed)
+    return Portfolio(by_client, by_system, last or None, [p[-1] for p in picked], listed)
 
 
 def _newest_result(session: Session, narrow: Narrow, *, everyone: bool) -> float | None:

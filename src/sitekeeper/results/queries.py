@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, null, select
 from sqlalchemy.orm import Session
 
 from sitekeeper.checks.duration import parse_duration
@@ -92,12 +92,14 @@ def device_views(
     now: float | None = None,
     *,
     narrow: Callable[[AnySelect], AnySelect] | None = None,
+    with_values: bool = True,
 ) -> list[DeviceView]:
     """Active devices with their checks, problems first (by severity, criticality, name).
 
     With `now`, checks without a recent result are marked stale, and a device whose checks are
     all stale is shown UNKNOWN: its last known status is no longer news. `narrow` adds
-    conditions on `m.Device` (the API passes the caller's scope and its filters).
+    conditions on `m.Device` (the API passes the caller's scope and its filters). Without
+    `with_values` the checks' last values are left empty (lists of problems do not show them).
 
     The overview reads every device of the MSP through here, so only the columns the views
     show are selected (no ORM objects, no inventory entry or baseline to decode), and the
@@ -161,7 +163,7 @@ def device_views(
                 cs.latency_ms,
                 cs.reason,
                 cs.error,
-                cs.values,
+                cs.values if with_values else null().label("values"),
             )
             .outerjoin(cs, cs.check_id == ch.id)
             .where(ch.device_id.in_(devices(select(d.id))), ch.retired_at.is_(None))

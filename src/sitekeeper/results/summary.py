@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import case, delete, or_, select
+from sqlalchemy import Connection, case, delete, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from sitekeeper.db import models as m
@@ -48,7 +48,8 @@ COLUMNS = ("device_id", "client_id", "system", "criticality", "key", "status", "
 def refresh(session: Session, now: float, device_ids: Collection[int] | None = None) -> int:
     """Rewrite the summary rows of `device_ids` (all devices when None: a sweep, which also
     notes itself) that differ from the state tables as of `now`, and drop those of retired
-    devices. Returns how many rows were written or dropped.
+    devices; then count the clients concerned again (a sweep: all of them). Returns how many
+    summary rows were written or dropped.
 
     One INSERT ... SELECT ... ON CONFLICT DO UPDATE of the rows that differ, in the database:
     a sweep of tens of thousands of devices builds no Python objects (and on SQLite holds no
@@ -83,15 +84,48 @@ def refresh(session: Session, now: float, device_ids: Collection[int] | None = N
     stmt = upsert_from(dialect, s, COLUMNS, ["device_id"], differs)
     conn = session.connection()
     # counted through RETURNING: sqlite3 gives no rowcount for a statement opening with WITH
-    written = len(conn.execute(stmt.returning(s.device_id)).all())
+    clients = [row[0] for row in conn.execute(stmt.returning(s.client_id))]
     active = select(m.Device.id).where(m.Device.retired_at.is_(None))
     gone = delete(s).where(s.device_id.not_in(active))
     if device_ids is not None:
         gone = gone.where(s.device_id.in_(sorted(device_ids)))
-    written += conn.execute(gone).rowcount
+    clients += [row[0] for row in conn.execute(gone.returning(s.client_id))]
     if device_ids is None:
+        _recount(conn, dialect, None)  # every client: a sweep also mends any drift
         upsert(conn, m.Meta, [{"key": SWEPT, "value": f"{now!r} {version}"}], ["key"])
-    return written
+    elif clients:
+        _recount(conn, dialect, sorted(set(clients)))
+    return len(clients)
+
+
+COUNTED = ("client_id", "system", "status", "devices", "problems")
+
+
+def _recount(conn: Connection, dialect: str, clients: list[int] | None) -> None:
+    """Count the summary again into `summary_counts`, for these clients or all of them:
+    the groups that changed are written, those with no device left are dropped."""
+    s, c = m.DeviceSummary, m.SummaryCount
+    groups = (
+        select(
+            s.client_id,
+            s.system,
+            s.status,
+            func.count(),
+            func.sum(case((s.problem, 1), else_=0)),
+        )
+        .where(true())  # SQLite: INSERT ... SELECT ... ON CONFLICT needs a WHERE to parse
+        .group_by(s.client_id, s.system, s.status)
+        .order_by(s.client_id, s.system, s.status)  # one lock order for every writer
+    )
+    left = delete(c).where(
+        ~select(s.device_id)
+        .where(s.client_id == c.client_id, s.system == c.system, s.status == c.status)
+        .exists()
+    )
+    if clients is not None:
+        groups, left = groups.where(s.client_id.in_(clients)), left.where(c.client_id.in_(clients))
+    conn.execute(upsert_from(dialect, c, COUNTED, COUNTED[:3], groups, changed_only=True))
+    conn.execute(left)
 
 
 def usable(session: Session, now: float) -> bool:

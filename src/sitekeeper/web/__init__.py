@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from sitekeeper.web import advice, auth_pages, channels, incidents, pages
-from sitekeeper.web.render import render
+from sitekeeper.web.render import page_builds, render
 from sitekeeper.web.security import LoginLimits, LoginRequired, PageError, login_redirect
 from sitekeeper.web.templating import STATIC_DIR
 
@@ -24,6 +24,7 @@ from sitekeeper.web.templating import STATIC_DIR
 def mount(app: FastAPI) -> None:
     """Add the dashboard's routes and static files to the app."""
     app.state.web_login_limits = LoginLimits.default()
+    app.state.page_builds = page_builds(app.state.store.dialect)  # one at a time on SQLite
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth_pages.router)
     app.include_router(pages.router)

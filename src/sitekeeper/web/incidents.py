@@ -37,7 +37,7 @@ def _lists(scope: Scope) -> dict[str, Any]:
     ).all()
     return {
         "open": open_incidents(scope),
-        "resolved": incidents_public(scope, list(resolved_rows)),
+        "resolved": incidents_public(scope, list(resolved_rows), members=False),
     }
 
 
@@ -48,7 +48,7 @@ def open_incidents(scope: Scope) -> list[IncidentPublic]:
         .where(m.Incident.resolved_at.is_(None))
         .order_by(m.Incident.severity.desc(), m.Incident.opened_at.desc())
     ).all()
-    return incidents_public(scope, list(rows))
+    return incidents_public(scope, list(rows), members=False)  # the tables count them
 
 
 @router.get("/incidents")

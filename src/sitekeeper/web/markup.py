@@ -1,15 +1,17 @@
 """The small pieces of markup every table row repeats (a status badge, a relative time, a
-check's line), as Python functions the templates call. They were Jinja macros; a macro call
-costs several times a function call, and the overview of a large MSP makes thousands of them
-per page. The HTML is the same, escaped the same way."""
+check's line, the rows of the problems and places tables), as Python functions the templates
+call. A Jinja macro call, and Markup.format, cost several times an f-string of escaped values,
+and the overview of a large MSP makes thousands of them per page. Every value that comes from
+a device, the inventory or a person goes through markupsafe's `escape`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from sitekeeper.statuswords import SYMBOL
 from sitekeeper.timefmt import ago
@@ -36,45 +38,118 @@ def utc(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-BADGE = Markup('<span class="badge {}"><span aria-hidden="true">{}</span> {}</span>')
-TIME = Markup('<time datetime="{}" title="{}">{}</time>')
+BADGE = '<span class="badge {}"><span aria-hidden="true">{}</span> {}</span>'
 NO_TIME = Markup("—")
-CHECK = Markup('<span class="chk"><span class="chk-name">{}</span> {}')
-SOFT = Markup(' <span class="soft">(soft {}/{})</span>')
-FLAPPING = Markup(
-    ' <span class="badge st-flapping"><span aria-hidden="true">↯</span> FLAPPING</span>'
-)
-STALE = Markup(' <span class="badge st-stale"><span aria-hidden="true">⌛</span> STALE</span>')
-REASON = Markup('<span class="reason">: {}</span>')
-END = Markup("</span>")
+FLAPPING = ' <span class="badge st-flapping"><span aria-hidden="true">↯</span> FLAPPING</span>'
+STALE = ' <span class="badge st-stale"><span aria-hidden="true">⌛</span> STALE</span>'
+
+
+def _built(html: str) -> Markup:
+    """HTML this module built: every value in it went through `escape` on its way in."""
+    return Markup(html)  # noqa: S704 (each value was escaped where it was put in)
 
 
 @cache
 def badge(status: str) -> Markup:
     """A status as a word and a symbol (colour only repeats it); the symbol is hidden from
     screen readers so they read "DOWN", not the name of the glyph."""
-    return BADGE.format(status_class(status), symbol(status), status)
+    word = escape(status)
+    return _built(BADGE.format(escape(status_class(status)), escape(symbol(status)), word))
 
 
 def when(ts: float | None, now: float) -> Markup:
     """A time as "3 min ago", with the exact time in ISO 8601 and in words for the curious."""
+    return _built(_when(ts, now))
+
+
+def _when(ts: float | None, now: float) -> str:
     if not ts:
         return NO_TIME
     stamp = iso(ts)  # "2027-01-15T08:00:00+00:00": `utc` is made of it, not formatted again
-    return TIME.format(stamp, f"{stamp[:10]} {stamp[11:19]} UTC", ago(ts, now))
+    title = f"{stamp[:10]} {stamp[11:19]} UTC"
+    return f'<time datetime="{escape(stamp)}" title="{escape(title)}">{escape(ago(ts, now))}</time>'
 
 
 def check_line(c: Any) -> Markup:
     """A check's name and status, with soft attempts, flapping, staleness and the reason
-    (Markup's format and join escape every value they are given)."""
-    parts = [CHECK.format(c.name, badge(c.status))]
+    (every value from a device or the inventory is escaped)."""
+    return _built(_check_line(c))
+
+
+def _check_line(c: Any) -> str:
+    line = f'<span class="chk"><span class="chk-name">{escape(c.name)}</span> {badge(c.status)}'
     if c.state_type == "SOFT" and c.status != "OK":
-        parts.append(SOFT.format(c.attempt, c.max_attempts))
+        line += f' <span class="soft">(soft {escape(c.attempt)}/{escape(c.max_attempts)})</span>'
     if c.flapping:
-        parts.append(FLAPPING)
+        line += FLAPPING
     if c.stale:
-        parts.append(STALE)
+        line += STALE
     if c.status != "OK" and c.reason:
-        parts.append(REASON.format(c.reason))
-    parts.append(END)
-    return Markup("").join(parts)
+        line += f'<span class="reason">: {escape(c.reason)}</span>'
+    return line + "</span>"
+
+
+def failing(c: Any) -> bool:
+    """A check a problem row lists: failing (also while still soft), flapping or stale."""
+    return bool(c.status != "OK" or c.hard_status != "OK" or c.flapping or c.stale)
+
+
+def problem_rows(problems: Iterable[Any], now: float, names: Any, here: bool) -> Markup:
+    """The rows of the problems table (partials/problems.html): a device's status, name,
+    where it is (unless `here`, on its own site's page), its failing checks and since when.
+    The overview lists up to 200 of them; as one function rather than a template loop they
+    cost a fraction of the page."""
+    rows = []
+    for d in problems:
+        name, key = escape(d.name), escape(d.key)
+        shown = "" if d.key == d.name else f' <span class="key">{key}</span>'
+        where = "" if here else _where(d, names)
+        lines = [_check_line(c) for c in d.checks if failing(c)]
+        failing_text = (
+            "<br>".join(lines)
+            if lines
+            else f'<span class="reason">{escape(d.reason or "—")}</span>'
+        )
+        rows.append(
+            f'  <tr role="row" data-device="{key}">\n'
+            f'    <td role="cell" data-label="Status">{badge(d.status)}</td>\n'
+            f'    <td role="cell" data-label="Device"><a href="/devices/{escape(d.id)}">{name}</a>{shown}</td>\n'
+            f"{where}"
+            '    <td role="cell" data-label="Failing checks">\n'
+            f"{failing_text}"
+            "    </td>\n"
+            f'    <td role="cell" data-label="Since">{_when(d.since, now)}</td>\n'
+            "  </tr>\n"
+        )
+    return _built("".join(rows))
+
+
+def _where(d: Any, names: Any) -> str:
+    """The device's client and site, as links where their ids are known."""
+    c = names.clients.get(d.client)
+    s = names.sites.get((d.client, d.site))
+    client = f'<a href="/clients/{escape(c[0])}">{escape(c[1])}</a>' if c else escape(d.client)
+    site = f'<a href="/sites/{escape(s[0])}">{escape(s[1])}</a>' if s else escape(d.site)
+    return f'    <td role="cell" data-label="Where">{client} › {site}</td>\n'
+
+
+def place_rows(places: Iterable[Any], base: str, noun: str) -> Markup:
+    """The rows of a table of clients or sites (partials/places.html): each with its worst
+    status, its devices counted by status, and how many have problems."""
+    label, attr, base = escape(noun.capitalize()), escape(noun), escape(base)
+    rows = []
+    for p in places:
+        t = p.tally
+        worst = badge(t.worst) if t.total else '<span class="muted">no devices</span>'
+        rows.append(
+            f'  <tr role="row" data-{attr}="{escape(p.key)}">\n'
+            f'    <td role="cell" data-label="{label}"><a href="{base}{escape(p.id)}">'
+            f"{escape(p.name)}</a></td>\n"
+            f'    <td role="cell" data-label="Worst status">{worst}</td>\n'
+            f'    <td role="cell" data-label="Devices">{escape(t.summary if t.total else "0")}</td>\n'
+            f'    <td role="cell" data-label="With problems">{escape(t.problems)}</td>\n'
+            "  </tr>\n"
+        )
+    if not rows:
+        rows.append(f'  <tr role="row"><td role="cell" colspan="4">No {attr}s to show.</td></tr>\n')
+    return _built("".join(rows))

@@ -80,6 +80,6 @@ def _problem_views(scope: Scope, now: float, ids: list[int]) -> list[DeviceView]
     def narrow(stmt: Any) -> Any:
         return scope.where(stmt, m.Device.client_id).where(m.Device.id.in_(ids))
 
-    views = device_views(scope.session, now=now, narrow=narrow)
+    views = device_views(scope.session, now=now, narrow=narrow, with_values=False)
     # a device may have recovered between the two reads: list what is still a problem
     return [d for d in views if d.is_problem and d.status != DeviceStatus.UNREACHABLE.value]

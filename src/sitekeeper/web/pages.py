@@ -18,7 +18,7 @@ from sitekeeper.results.queries import DeviceView, device_views, recent_flips
 from sitekeeper.web import views as v
 from sitekeeper.web.incidents import open_incidents
 from sitekeeper.web.overview import portfolio_overview
-from sitekeeper.web.render import render
+from sitekeeper.web.render import one_at_a_time, render
 from sitekeeper.web.security import PageError, PageScope, parse_id
 
 router = APIRouter(include_in_schema=False)
@@ -57,18 +57,20 @@ def _overview(scope: PageScope, now: float) -> dict[str, Any]:
         "systems": page.systems,
         "clients": page.clients,
         "fold_clients_over": FOLD_CLIENTS_OVER,
-        "names": v.Names.load(scope),
+        "names": v.Names.load(scope, clients=(d.client for d in page.problems)),
         "live_url": "/live/overview",
         **_fresh(page.last_result, now),
     }
 
 
 @router.get("/")
+@one_at_a_time
 def overview(request: Request, scope: PageScope, clock: ClockDep) -> Response:
     return render(request, "overview.html", _overview(scope, clock.now()))
 
 
 @router.get("/live/overview")
+@one_at_a_time
 def overview_live(request: Request, scope: PageScope, clock: ClockDep) -> Response:
     return render(request, "live/overview.html", _overview(scope, clock.now()))
 
@@ -89,11 +91,13 @@ def _client(scope: PageScope, raw_id: str, now: float) -> dict[str, Any]:
 
 
 @router.get("/clients/{client_id}")
+@one_at_a_time
 def client_page(request: Request, client_id: str, scope: PageScope, clock: ClockDep) -> Response:
     return render(request, "client.html", _client(scope, client_id, clock.now()))
 
 
 @router.get("/live/clients/{client_id}")
+@one_at_a_time
 def client_live(request: Request, client_id: str, scope: PageScope, clock: ClockDep) -> Response:
     return render(request, "live/client.html", _client(scope, client_id, clock.now()))
 
@@ -117,11 +121,13 @@ def _site(scope: PageScope, raw_id: str, now: float) -> dict[str, Any]:
 
 
 @router.get("/sites/{site_id}")
+@one_at_a_time
 def site_page(request: Request, site_id: str, scope: PageScope, clock: ClockDep) -> Response:
     return render(request, "site.html", _site(scope, site_id, clock.now()))
 
 
 @router.get("/live/sites/{site_id}")
+@one_at_a_time
 def site_live(request: Request, site_id: str, scope: PageScope, clock: ClockDep) -> Response:
     return render(request, "live/site.html", _site(scope, site_id, clock.now()))
 
@@ -158,10 +164,12 @@ def _device(scope: PageScope, raw_id: str, now: float) -> dict[str, Any]:
 
 
 @router.get("/devices/{device_id}")
+@one_at_a_time
 def device_page(request: Request, device_id: str, scope: PageScope, clock: ClockDep) -> Response:
     return render(request, "device.html", _device(scope, device_id, clock.now()))
 
 
 @router.get("/live/devices/{device_id}")
+@one_at_a_time
 def device_live(request: Request, device_id: str, scope: PageScope, clock: ClockDep) -> Response:
     return render(request, "live/device.html", _device(scope, device_id, clock.now()))

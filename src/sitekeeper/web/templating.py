@@ -12,7 +12,7 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 
 from sitekeeper import timefmt
-from sitekeeper.web.markup import badge, check_line, when
+from sitekeeper.web.markup import badge, check_line, place_rows, problem_rows, when
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -56,6 +56,8 @@ def make_templates() -> Jinja2Templates:
         badge=badge,
         when=when,
         check_line=check_line,
+        problem_rows=problem_rows,
+        place_rows=place_rows,
     )
     env.filters.update(value_text=value_text)
     env.globals["ago"] = ago

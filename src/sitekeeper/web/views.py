@@ -16,12 +16,13 @@ from sitekeeper.results.queries import CheckView, DeviceView, device_views
 from sitekeeper.state.model import DEVICE_SEVERITY, DeviceStatus
 
 STATUS_ORDER = [s.value for s in sorted(DeviceStatus, key=lambda s: -DEVICE_SEVERITY[s])]
+SEVERITY = {s.value: n for s, n in DEVICE_SEVERITY.items()}  # by status word
 MAX_PROBLEMS_SHOWN = 200  # a portfolio-wide outage should not make a 10 MB page
 
 
 def worst(statuses: Iterable[str]) -> str:
     """The most severe device status; UP when there is nothing to judge."""
-    return max(statuses, key=lambda s: DEVICE_SEVERITY[DeviceStatus(s)], default="UP")
+    return max(statuses, key=SEVERITY.__getitem__, default="UP")
 
 
 def failing_checks(view: DeviceView) -> list[CheckView]:
@@ -109,7 +110,7 @@ def sites(scope: Scope, client: m.Client, views: list[DeviceView]) -> list[Place
 
 def problems_first(p: Place) -> tuple[bool, int, str]:
     """Places with problems first, the worst first, then by name."""
-    return (not p.tally.problems, -DEVICE_SEVERITY[DeviceStatus(p.tally.worst)], p.name.lower())
+    return (not p.tally.problems, -SEVERITY[p.tally.worst], p.name.lower())
 
 
 def site_groups(views: list[DeviceView]) -> list[tuple[str, list[DeviceView]]]:
@@ -133,7 +134,9 @@ class Names:
     sites: dict[tuple[str, str], tuple[int, str]]
 
     @classmethod
-    def load(cls, scope: Scope) -> Names:
+    def load(cls, scope: Scope, clients: Iterable[str] | None = None) -> Names:
+        """Every visible client and site, or those of the `clients` (keys) only: the overview
+        links just the clients of the problems it lists."""
         cstmt = scope.where(select(m.Client.id, m.Client.key, m.Client.name), m.Client.id)
         sstmt = scope.where(
             select(m.Site.id, m.Client.key, m.Site.key, m.Site.name).join(
@@ -141,6 +144,9 @@ class Names:
             ),
             m.Site.client_id,
         )
+        if clients is not None:
+            keys = sorted(set(clients))
+            cstmt, sstmt = cstmt.where(m.Client.key.in_(keys)), sstmt.where(m.Client.key.in_(keys))
         return cls(
             clients={key: (cid, name) for cid, key, name in scope.session.execute(cstmt)},
             sites={(ck, sk): (sid, name) for sid, ck, sk, name in scope.session.execute(sstmt)},

@@ -52,6 +52,7 @@ class IncidentPublic(BaseModel):
     unreachable: list[DeviceBrief] = Field(
         description="Devices cut off behind the root (not paged)."
     )
+    unreachable_count: int = Field(description="How many devices are cut off behind the root.")
     services: list[ServiceBrief] = Field(description="Impacted services, most critical first.")
     opened_at: float
     resolved_at: float | None
@@ -80,17 +81,27 @@ def incident_public(scope: Scope, inc: m.Incident) -> IncidentPublic:
     return incidents_public(scope, [inc])[0]
 
 
-def incidents_public(scope: Scope, rows: Sequence[m.Incident]) -> list[IncidentPublic]:
+def incidents_public(
+    scope: Scope, rows: Sequence[m.Incident], *, members: bool = True
+) -> list[IncidentPublic]:
     """The public form of already-scoped incidents, in the same order, read in one batch: a
     fixed handful of queries for any number of incidents (clients, sites, devices, services,
-    users), not four for each."""
+    users), not four for each. Lists that show only how many devices are cut off (the
+    dashboard's tables of incidents) pass `members=False`: `unreachable` is then left empty,
+    and the devices behind a failed switch are not looked up (a site's worth per incident)."""
     if not rows:
         return []
     s = scope.session
     client_ids = sorted({r.client_id for r in rows})
     clients = _by_id(s, m.Client.id, (m.Client.id, m.Client.key), client_ids)
     sites = _by_id(s, m.Site.id, (m.Site.id, m.Site.key), sorted({r.site_id for r in rows}))
-    device_ids = sorted({i for r in rows for i in (r.root_device_id, *r.members)})
+    device_ids = sorted(
+        {
+            i
+            for r in rows
+            for i in ((r.root_device_id, *r.members) if members else (r.root_device_id,))
+        }
+    )
     devices = _by_id(
         s, m.Device.id, (m.Device.id, m.Device.key, m.Device.name, m.Device.kind), device_ids
     )
@@ -128,7 +139,8 @@ def incidents_public(scope: Scope, rows: Sequence[m.Incident]) -> list[IncidentP
             state="open" if inc.resolved_at is None else "resolved",
             severity=inc.severity,
             root=brief(inc.root_device_id),
-            unreachable=[brief(d) for d in inc.members],
+            unreachable=[brief(d) for d in inc.members] if members else [],
+            unreachable_count=len(inc.members),
             services=[
                 ServiceBrief(key=sv.key, name=sv.name, criticality=sv.criticality) for sv in found
             ],
