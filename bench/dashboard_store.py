@@ -22,7 +22,8 @@ by minute) as the collector and the rollup job write them, so one check's rows a
 over the table as in a running store; SQLite's rollups are the exception (check by check; see
 below). Secondary indexes are dropped for the load and built again afterwards with the same
 names and definitions (on PostgreSQL the primary keys too), SQLite loads without a journal,
-and PostgreSQL's tables are ANALYZEd, as autovacuum would in a running system.
+and PostgreSQL's tables are VACUUMed and ANALYZEd, as autovacuum would have done long before
+in a running system (else its vacuum of 36 M freshly loaded rows runs during the measurement).
 """
 
 from __future__ import annotations
@@ -719,8 +720,8 @@ def generate(engine: Engine, sizes: Sizes, now: float, seed: int = 6) -> Generat
     if pg:
         t = time.perf_counter()
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("ANALYZE"))
-        seconds["analyze"] = time.perf_counter() - t
+            conn.execute(text("VACUUM (ANALYZE)"))
+        seconds["vacuum_analyze"] = time.perf_counter() - t
     return Generated(rows, seconds, device_checks, open_incidents)
 
 
