@@ -60,19 +60,27 @@ class DeviceView:
     @property
     def is_problem(self) -> bool:
         """Down, degraded, unknown; or a check failing (also while still soft) or flapping."""
-        return self.status != DeviceStatus.UP.value or any(
-            c.status != CheckStatus.OK.value
-            or c.hard_status != CheckStatus.OK.value
-            or c.flapping
-            or c.stale
-            for c in self.checks
-        )
+        return self.status != DeviceStatus.UP.value or any(map(is_failing, self.checks))
 
     def as_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["checks"] = [c.as_dict() for c in self.checks]
         d["problem"] = self.is_problem
         return d
+
+
+def is_failing(c: CheckView) -> bool:
+    """A check a list of problems shows: failing (also while still soft), flapping or stale."""
+    return (
+        c.status != CheckStatus.OK.value
+        or c.hard_status != CheckStatus.OK.value
+        or c.flapping
+        or c.stale
+    )
+
+
+def failing_checks(view: DeviceView) -> list[CheckView]:
+    return [c for c in view.checks if is_failing(c)]
 
 
 def stale_after(spec: dict[str, Any]) -> float:

@@ -13,6 +13,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from sitekeeper.results.queries import failing_checks
 from sitekeeper.statuswords import SYMBOL
 from sitekeeper.timefmt import ago
 
@@ -89,11 +90,6 @@ def _check_line(c: Any) -> str:
     return line + "</span>"
 
 
-def failing(c: Any) -> bool:
-    """A check a problem row lists: failing (also while still soft), flapping or stale."""
-    return bool(c.status != "OK" or c.hard_status != "OK" or c.flapping or c.stale)
-
-
 def problem_rows(problems: Iterable[Any], now: float, names: Any, here: bool) -> Markup:
     """The rows of the problems table (partials/problems.html): a device's status, name,
     where it is (unless `here`, on its own site's page), its failing checks and since when.
@@ -104,7 +100,7 @@ def problem_rows(problems: Iterable[Any], now: float, names: Any, here: bool) ->
         name, key = escape(d.name), escape(d.key)
         shown = "" if d.key == d.name else f' <span class="key">{key}</span>'
         where = "" if here else _where(d, names)
-        lines = [_check_line(c) for c in d.checks if failing(c)]
+        lines = [_check_line(c) for c in failing_checks(d)]
         failing_text = (
             "<br>".join(lines)
             if lines

@@ -12,23 +12,17 @@ from sitekeeper.api.scope import Scope
 from sitekeeper.db import models as m
 from sitekeeper.inventory.graph import topological_order
 from sitekeeper.inventory.kinds import System
-from sitekeeper.results.queries import CheckView, DeviceView, device_views
+from sitekeeper.results.overview import SEVERITY
+from sitekeeper.results.queries import DeviceView, device_views
 from sitekeeper.state.model import DEVICE_SEVERITY, DeviceStatus
 
 STATUS_ORDER = [s.value for s in sorted(DeviceStatus, key=lambda s: -DEVICE_SEVERITY[s])]
-SEVERITY = {s.value: n for s, n in DEVICE_SEVERITY.items()}  # by status word
 MAX_PROBLEMS_SHOWN = 200  # a portfolio-wide outage should not make a 10 MB page
 
 
 def worst(statuses: Iterable[str]) -> str:
     """The most severe device status; UP when there is nothing to judge."""
     return max(statuses, key=SEVERITY.__getitem__, default="UP")
-
-
-def failing_checks(view: DeviceView) -> list[CheckView]:
-    return [
-        c for c in view.checks if c.status != "OK" or c.hard_status != "OK" or c.flapping or c.stale
-    ]
 
 
 @dataclass(frozen=True)

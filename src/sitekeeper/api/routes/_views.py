@@ -15,7 +15,13 @@ from sqlalchemy import or_, select
 from sitekeeper.api.schemas import CheckPublic, DevicePublic, DeviceRef, ProblemDevice
 from sitekeeper.api.scope import Scope
 from sitekeeper.db import models as m
-from sitekeeper.results.queries import AnySelect, CheckView, DeviceView, device_views
+from sitekeeper.results.queries import (
+    AnySelect,
+    CheckView,
+    DeviceView,
+    device_views,
+    failing_checks,
+)
 from sitekeeper.state.model import CheckStatus, DeviceStatus, StateType
 
 
@@ -151,12 +157,6 @@ def device_public(view: DeviceView, rows: Rows) -> DevicePublic:
     )
 
 
-def failing(view: DeviceView) -> list[CheckView]:
-    return [
-        c for c in view.checks if c.status != "OK" or c.hard_status != "OK" or c.flapping or c.stale
-    ]
-
-
 def problem_device(view: DeviceView, rows: Rows) -> ProblemDevice:
     d = rows.devices[view.id]
     return ProblemDevice(
@@ -172,7 +172,7 @@ def problem_device(view: DeviceView, rows: Rows) -> ProblemDevice:
         status=DeviceStatus(view.status),
         since=view.since,
         reason=view.reason,
-        failing_checks=[check_public(view, c, rows) for c in failing(view)],
+        failing_checks=[check_public(view, c, rows) for c in failing_checks(view)],
     )
 
 
