@@ -69,6 +69,36 @@ def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path: Path) -> None:
     engine.dispose()
 
 
+def test_opening_waits_while_another_process_writes_to_a_new_file(tmp_path: Path) -> None:
+    """SQLite refuses the switch to WAL at once, busy timeout or not, while another
+    connection holds the write lock of a file still in rollback mode (two processes opening
+    a new store together); opening waits for it instead of failing."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "new.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE t (x)")
+    other.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.4, lambda: other.execute("COMMIT"))
+    release.start()
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    finally:
+        release.join()
+        other.close()
+        engine.dispose()
+
+
+def test_an_in_memory_store_opens(tmp_path: Path) -> None:
+    engine = make_engine("sqlite://")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "memory"
+    engine.dispose()
+
+
 def test_an_unreachable_database_is_a_clear_error_without_the_password() -> None:
     # a port on loopback where nothing listens
     engine = make_engine("postgresql+psycopg://u:s3cret@127.0.0.1:9/db?connect_timeout=2")

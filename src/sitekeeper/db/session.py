@@ -4,6 +4,8 @@ just works."""
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +25,31 @@ def safe_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
+BUSY_TIMEOUT_S = 10.0
+
+
+def _use_wal(cur: Any) -> None:
+    """Switch the file to WAL (it stays so), waiting for other processes doing the same.
+
+    Switching needs the write lock, and SQLite answers "database is locked" at once, without
+    waiting out the busy timeout, when another connection holds it: two processes opening a
+    new store together both try. So look first, and try again until the timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")  # an in-memory database stays "memory"
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+    _use_wal(cur)
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses at most the last commit
     cur.close()
 
@@ -50,7 +72,9 @@ def make_engine(url: str) -> Engine:
                     f"cannot create the data directory {Path(db).parent}: {err.strerror}; "
                     "set SITEKEEPER_DATA_DIR to a writable directory"
                 ) from err
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql":
