@@ -8,7 +8,18 @@ from types import SimpleNamespace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitekeeper.web.markup import badge, check_line, iso, place_rows, problem_rows, utc, when
+from sitekeeper.results.queries import is_failing
+from sitekeeper.web.markup import (
+    badge,
+    check_line,
+    fine_rows,
+    incident_rows,
+    iso,
+    place_rows,
+    problem_rows,
+    utc,
+    when,
+)
 
 
 @dataclass
@@ -79,6 +90,10 @@ class Device:
     reason: str | None = None
     checks: list[Check] = field(default_factory=list)
 
+    @property
+    def failing(self) -> list[Check]:  # as DeviceView's: the checks a list of problems shows
+        return [c for c in self.checks if is_failing(c)]  # type: ignore[arg-type]
+
 
 @dataclass
 class Names:
@@ -145,3 +160,78 @@ def test_place_rows_show_the_worst_status_or_no_devices() -> None:
     assert 'data-label="Devices">3 devices: 1 DOWN, 2 UP</td>' in html
     assert '<span class="muted">no devices</span>' in html and 'data-label="Devices">0</td>' in html
     assert "No sites to show." in place_rows([], "/sites/", "site")
+
+
+def incident(**changes: object) -> SimpleNamespace:
+    fields: dict[str, object] = {
+        "id": 12,
+        "state": "open",
+        "root": SimpleNamespace(id=7, key="sw-1", name="Core <switch>"),
+        "severity": 4,
+        "acked_at": None,
+        "flapping": False,
+        "silenced_by": None,
+        "client_id": 3,
+        "client": "acme & co",
+        "site_id": 5,
+        "site": "hq",
+        "unreachable_count": 0,
+        "services": [],
+        "opened_at": 1_800_000_000.0,
+        "resolved_at": None,
+    }
+    return SimpleNamespace(**{**fields, **changes})
+
+
+def test_an_incident_row_shows_its_root_where_it_is_and_since() -> None:
+    html = str(incident_rows([incident()], 1_800_000_180.0, resolved=False))
+    assert html == (
+        '  <tr role="row" data-incident="12">\n'
+        '    <td role="cell" data-label="#"><a href="/incidents/12">#12</a></td>\n'
+        '    <td role="cell" data-label="Root cause">\n'
+        f"      {badge('DOWN')}\n"
+        '      <a href="/devices/7">Core &lt;switch&gt;</a> <span class="key">sw-1</span>\n'
+        '      <span class="muted">severity 4</span>\n'
+        "    </td>\n"
+        '    <td role="cell" data-label="Where"><a href="/clients/3">acme &amp; co</a> › '
+        '<a href="/sites/5">hq</a></td>\n'
+        '    <td role="cell" data-label="Cut off behind it">—</td>\n'
+        '    <td role="cell" data-label="Impacted">—</td>\n'
+        f'    <td role="cell" data-label="Since">{when(1_800_000_000.0, 1_800_000_180.0)}</td>\n'
+        "  </tr>\n"
+    )
+
+
+def test_an_incident_row_marks_acknowledged_flapping_silenced_and_what_it_cuts_off() -> None:
+    marked = incident(
+        acked_at=1.0,
+        flapping=True,
+        silenced_by="<maint>",
+        unreachable_count=1,
+        services=[SimpleNamespace(name="Wi-Fi <guest>"), SimpleNamespace(name="Doors")],
+    )
+    html = str(incident_rows([marked], 1_800_000_180.0, resolved=False))
+    assert '<span class="tag">acknowledged</span>' in html
+    assert "FLAPPING</span>" in html
+    assert '<span class="tag">silenced: &lt;maint&gt;</span>' in html
+    assert f'data-label="Cut off behind it">1 device {badge("UNREACHABLE")}</td>' in html
+    assert 'data-label="Impacted">Wi-Fi &lt;guest&gt;, Doors</td>' in html
+    many = str(incident_rows([incident(unreachable_count=3)], 0.0, resolved=False))
+    assert ">3 devices <span" in many
+    done = incident(state="resolved", resolved_at=1_800_000_120.0)
+    html = str(incident_rows([done], 1_800_000_180.0, resolved=True))
+    assert f"      {badge('UP')}\n" in html
+    assert f'data-label="Resolved">{when(1_800_000_120.0, 1_800_000_180.0)}</td>' in html
+
+
+def test_the_folded_list_links_each_place_with_its_device_count() -> None:
+    fine = [
+        SimpleNamespace(id=2, key="a&b", name="A <B>", tally=SimpleNamespace(total=50)),
+        SimpleNamespace(id=3, key="c", name="C", tally=SimpleNamespace(total=1)),
+    ]
+    assert str(fine_rows(fine, "/clients/", "client")) == (
+        '<li data-client="a&amp;b"><a href="/clients/2">A &lt;B&gt;</a>'
+        ' <span class="muted">(50)</span></li>'
+        '<li data-client="c"><a href="/clients/3">C</a> <span class="muted">(1)</span></li>'
+    )
+    assert str(fine_rows([], "/clients/", "client")) == ""

@@ -31,6 +31,7 @@ from sitekeeper.inventory.validate import parse_inventory
 from sitekeeper.observation import Observation
 from sitekeeper.results import summary
 from sitekeeper.results.ingest import Envelope, Ingestor
+from sitekeeper.results.problems import ListedProblem, listed_problems
 from sitekeeper.results.queries import DeviceView
 from sitekeeper.results.store import Store
 from sitekeeper.web import overview as ov
@@ -301,7 +302,7 @@ def oracle(scope: Scope, now: float, limit: int) -> dict[str, Any]:
     return {
         "tally": v.Tally.of(views),
         "unreachable": sum(1 for d in views if d.status == "UNREACHABLE"),
-        "problems": [d.as_dict() for d in problems[:limit]],
+        "problems": [listed(d) for d in problems[:limit]],
         "problems_hidden": max(0, len(problems) - limit),
         "systems": [(s, v.Tally.of(ds)) for s, ds in by_system.items()],
         "clients": clients,
@@ -309,11 +310,20 @@ def oracle(scope: Scope, now: float, limit: int) -> dict[str, Any]:
     }
 
 
+def listed(d: DeviceView | ListedProblem) -> dict[str, Any]:
+    """What the list of problems shows of a device: the same from a full view (the oracle)
+    and from the overview's listed problem, whose checks carry no values."""
+    keys = ("id", "client", "site", "key", "name", "criticality", "status", "since", "reason")
+    out = {k: getattr(d, k) for k in keys}
+    out["failing"] = [{**c.as_dict(), "values": None} for c in d.failing]
+    return out
+
+
 def figures(page: ov.Overview) -> dict[str, Any]:
     return {
         "tally": page.tally,
         "unreachable": page.unreachable,
-        "problems": [d.as_dict() for d in page.problems],
+        "problems": [listed(d) for d in page.problems],
         "problems_hidden": page.problems_hidden,
         "systems": page.systems,
         "clients": page.clients,
@@ -362,13 +372,14 @@ def test_the_store_holds_every_status_the_overview_counts(
     for status in ("DOWN", "UNREACHABLE", "DEGRADED", "UNKNOWN", "MAINTENANCE", "ASLEEP", "UP"):
         assert statuses.get(status), (status, statuses)
     shown = {d.key: d for d in page.problems}
-    assert shown["gw"].status == "UNKNOWN" and shown["gw"].checks[0].stale
+    assert shown["gw"].status == "UNKNOWN" and shown["gw"].failing[0].stale
     assert "ap" not in shown  # its checks are late, but within their timeouts
     assert shown["nas"].status == "UP"
-    assert {c.name: c.stale for c in shown["nas"].checks} == {"tcp": False, "backup": True}
+    # its tcp check is fresh and OK, so not listed: only the stale one is
+    assert {c.name: c.stale for c in shown["nas"].failing} == {"backup": True}
     assert "alarm" not in shown  # a heartbeat is never stale
-    assert shown["tv"].checks[0].state_type == "SOFT"
-    assert shown["speaker"].checks[0].flapping
+    assert shown["tv"].failing[0].state_type == "SOFT"
+    assert shown["speaker"].failing[0].flapping
     assert shown["keypad"].reason == "no results yet"
     assert "gateway" not in shown  # correlation judged another raw status: its own shows
     assert "fw" not in shown and "old-switch" not in shown
@@ -431,3 +442,27 @@ def test_many_clients_fold_those_with_nothing_wrong_into_a_list_of_links(
             assert row in clients_part and link not in clients_part
     folded = "2 clients with nothing wrong</summary>" in clients_part
     assert folded is (fold_over == 2)
+
+
+def test_listed_problems_keep_to_the_scope_and_drop_devices_no_longer_a_problem(
+    estate: tuple[Store, float], scopes: list[tuple[Scope, Any]]
+) -> None:
+    """The ids come from the counts' statement; the list narrows them again by the scope, and
+    lists only what is still a problem when it reads them (a device may recover between)."""
+    _, now = estate
+    admin = scopes[0][0]
+    everyone = ov.portfolio_overview(admin, now).problems
+    session = admin.session
+    ids = [p.id for p in everyone]
+    up = next(d.id for d in v.visible_devices(admin, now) if not d.is_problem)
+    globex_only = scopes[2][0]
+    listed = listed_problems(
+        session, now, [*ids, up], lambda stmt: globex_only.where(stmt, m.Device.client_id)
+    )
+    assert listed and {p.client for p in listed} == {"globex"}
+    assert [p.id for p in listed] == [p.id for p in everyone if p.client == "globex"]
+    assert up not in {p.id for p in listed_problems(session, now, [up], lambda stmt: stmt)}
+    for p in listed:  # each carries its client's and site's ids and names, for links
+        assert session.get(m.Client, p.client_id).key == p.client  # type: ignore[union-attr]
+        site = session.get(m.Site, p.site_id)
+        assert site is not None and (site.key, site.name) == (p.site, p.site_name)

@@ -15,7 +15,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Double, Integer, String, case, cast, collate, func, literal, null, select
+from sqlalchemy import (
+    Double,
+    Integer,
+    String,
+    case,
+    cast,
+    collate,
+    func,
+    literal,
+    null,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from sitekeeper.db import models as m
@@ -27,20 +39,19 @@ from sitekeeper.state.model import DEVICE_SEVERITY, DeviceStatus
 SEVERITY = {s.value: n for s, n in DEVICE_SEVERITY.items()}
 
 
-@dataclass(frozen=True)
-class StatusCount:
-    """Devices of one client, or of one system, in one shown status, and how many of them
-    are problems."""
+@dataclass
+class Counted:
+    """Devices of one client, or of one system, by shown status, and how many of them are
+    problems."""
 
-    status: str
-    devices: int
+    devices: dict[str, int]
     problems: int
 
 
 @dataclass(frozen=True)
 class Portfolio:
-    by_client: dict[int, list[StatusCount]]  # clients without devices are left out
-    by_system: dict[str, list[StatusCount]]  # every device counts once here
+    by_client: dict[int, Counted]  # clients without devices are left out
+    by_system: dict[str, Counted]  # every device counts once here
     last_result_at: float | None  # the newest result of any visible check
     problem_ids: list[int]  # the first problem devices (not UNREACHABLE), most severe first
     listed_problems: int  # problem devices that are not UNREACHABLE, all of them
@@ -56,11 +67,13 @@ def portfolio(
     kept = summary.usable(session, now)
     # the summary is read in place by each part (through its covering indexes); computed
     # rows are a common table expression, worked out once for all three parts
-    dev = (
-        summary.summary_rows(narrow).subquery("shown")
-        if kept
-        else device_rows(now, narrow, postgresql=postgresql).cte("shown")
-    )
+    dev: Any
+    if kept:
+        dev = summary.summary_rows(narrow).subquery("shown")
+        problem = dev.c.problem == true()  # as the partial index of problem devices says
+    else:
+        dev = device_rows(now, narrow, postgresql=postgresql).cte("shown")
+        problem = dev.c.problem == 1
     number, text = cast(null(), Integer), cast(null(), String)  # typed: PostgreSQL's union
     # (client, system, status, devices, problems): the kept counts, summed, or the rows counted
     c = m.SummaryCount
@@ -91,7 +104,7 @@ def portfolio(
         ).group_by(by, status)
         return narrow(stmt, c.client_id) if kept else stmt  # computed rows come narrowed
 
-    first = _first_problems(dev, limit, postgresql=postgresql).subquery("first")
+    first = _first_problems(dev, problem, limit, postgresql=postgresql).subquery("first")
     stmt = counted(0).union_all(
         counted(1),
         select(
@@ -108,10 +121,11 @@ def portfolio(
             first.c.key,
         ),
     )
-    by_client: dict[int, list[StatusCount]] = {}
-    by_system: dict[str, list[StatusCount]] = {}
+    by_client: dict[int, Counted] = {}
+    by_system: dict[str, Counted] = {}
     picked: list[tuple[int, int, str, str, int]] = []  # (-severity, -criticality, keys, id)
     last: float | None = None
+    listed = 0  # problems that are not UNREACHABLE
     # unpacked as tuples: a row per client and status, where named access costs more
     for (
         part,
@@ -125,22 +139,28 @@ def portfolio(
         crit,
         ckey,
         key,
-    ) in session.execute(stmt):
+    ) in session.connection().execute(stmt):  # Core rows: plain columns, no entities
         if part == 0:
-            by_client.setdefault(client_id, []).append(StatusCount(status, n, problems))
+            got = by_client.get(client_id)
+            if got is None:
+                by_client[client_id] = Counted({status: n}, problems)
+            else:
+                got.devices[status] = n  # one row per client and status
+                got.problems += problems
         elif part == 1:
-            by_system.setdefault(system, []).append(StatusCount(status, n, problems))
+            got = by_system.get(system)
+            if got is None:
+                by_system[system] = Counted({status: n}, problems)
+            else:
+                got.devices[status] = n
+                got.problems += problems
+            if status != DeviceStatus.UNREACHABLE.value:
+                listed += problems
             if newest is not None and (last is None or newest > last):
                 last = float(newest)
         else:
             picked.append((-SEVERITY.get(status, 0), -crit, ckey, key, id_))
     picked.sort()  # the order device_views lists them in (a union keeps no order)
-    listed = sum(
-        c.problems
-        for counts in by_system.values()
-        for c in counts
-        if c.status != DeviceStatus.UNREACHABLE.value
-    )
     if kept:
         last = _newest_result(session, narrow, everyone=everyone)
     return Portfolio(by_client, by_system, last or None, [p[-1] for p in picked], listed)
@@ -159,9 +179,9 @@ def _newest_result(session: Session, narrow: Narrow, *, everyone: bool) -> float
     return None if newest is None else float(newest)
 
 
-def _first_problems(dev: Any, limit: int, *, postgresql: bool) -> AnySelect:
-    """The first listed problem devices, in device_views' order: most severe, most critical,
-    then client and device key (byte order, as Python compares them)."""
+def _first_problems(dev: Any, problem: Any, limit: int, *, postgresql: bool) -> AnySelect:
+    """The first listed problem devices (`problem` tests a row), in device_views' order: most
+    severe, most critical, then client and device key (byte order, as Python compares them)."""
     severity = case(SEVERITY, value=dev.c.status, else_=0)
     client_key: Any = m.Client.key
     device_key: Any = dev.c.key
@@ -178,7 +198,7 @@ def _first_problems(dev: Any, limit: int, *, postgresql: bool) -> AnySelect:
             dev.c.key,
         )
         .join(m.Client, m.Client.id == dev.c.client_id)
-        .where(dev.c.problem == 1, dev.c.status != DeviceStatus.UNREACHABLE.value)
+        .where(problem, dev.c.status != DeviceStatus.UNREACHABLE.value)
         .order_by(severity.desc(), dev.c.criticality.desc(), client_key, device_key)
         .limit(limit)
     )

@@ -62,6 +62,11 @@ class DeviceView:
         """Down, degraded, unknown; or a check failing (also while still soft) or flapping."""
         return self.status != DeviceStatus.UP.value or any(map(is_failing, self.checks))
 
+    @property
+    def failing(self) -> list[CheckView]:
+        """The checks a list of problems shows."""
+        return failing_checks(self)
+
     def as_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["checks"] = [c.as_dict() for c in self.checks]
@@ -160,17 +165,7 @@ def device_views(
                 ch.name,
                 ch.type,
                 ch.spec,
-                cs.check_id,
-                cs.status,
-                cs.hard_status,
-                cs.state_type,
-                cs.attempt,
-                cs.flapping,
-                cs.since,
-                cs.last_result_at,
-                cs.latency_ms,
-                cs.reason,
-                cs.error,
+                *STATE_COLUMNS,
                 cs.values if with_values else null().label("values"),
             )
             .outerjoin(cs, cs.check_id == ch.id)
@@ -203,7 +198,7 @@ def device_views(
             address=row[7],
             criticality=row[8],
             depends_on=list(row[9]),
-            **_status_of(row[10:13], row[13:17]),
+            **status_of(row[10:13], row[13:17]),
             checks=sorted(checks[row[0]], key=lambda c: -CHECK_SEVERITY[CheckStatus(c.status)]),
         )
         for row in rows
@@ -222,7 +217,7 @@ def device_views(
     return views
 
 
-def _status_of(state: Sequence[Any], eff: Sequence[Any]) -> dict[str, Any]:
+def status_of(state: Sequence[Any], eff: Sequence[Any]) -> dict[str, Any]:
     """The status people see: correlation's verdict (UNREACHABLE behind a failed parent,
     ASLEEP, ...) where it differs from what the device's own checks say.
 
@@ -241,11 +236,50 @@ def _mark_stale(view: DeviceView, now: float) -> DeviceView:
     if not view.checks or not all(c.stale for c in view.checks):
         return view
     last = max(c.last_result_at or 0.0 for c in view.checks)
-    minutes = max(1, round((now - last) / 60))
     return replace(
-        view,
-        status=DeviceStatus.UNKNOWN.value,
-        reason=f"no results for {minutes} min (last: {view.status}); is `sitekeeper up` running?",
+        view, status=DeviceStatus.UNKNOWN.value, reason=all_stale(now, last, view.status)
+    )
+
+
+def all_stale(now: float, last: float, status: str) -> str:
+    """The reason a device whose every check is stale is shown UNKNOWN."""
+    minutes = max(1, round((now - last) / 60))
+    return f"no results for {minutes} min (last: {status}); is `sitekeeper up` running?"
+
+
+# a check state's columns as the views read them (all None for a check without a state)
+STATE_COLUMNS = (
+    m.CheckState.check_id,
+    m.CheckState.status,
+    m.CheckState.hard_status,
+    m.CheckState.state_type,
+    m.CheckState.attempt,
+    m.CheckState.flapping,
+    m.CheckState.since,
+    m.CheckState.last_result_at,
+    m.CheckState.latency_ms,
+    m.CheckState.reason,
+    m.CheckState.error,
+)
+
+
+def no_results_yet(id_: int, name: str, type_: str, max_attempts: int) -> CheckView:
+    """The view of a check without a state: nothing has come in for it yet."""
+    return CheckView(
+        id=id_,
+        name=name,
+        type=type_,
+        status="UNKNOWN",
+        hard_status="UNKNOWN",
+        state_type="HARD",
+        attempt=0,
+        max_attempts=max_attempts,
+        flapping=False,
+        since=None,
+        last_result_at=None,
+        latency_ms=None,
+        reason="no results yet",
+        values={},
     )
 
 
@@ -253,22 +287,7 @@ def _check_view(row: Any, spec: dict[str, Any]) -> CheckView:
     """A check's view from a row of the checks query (its state's columns None without one)."""
     max_attempts = int(spec.get("max_attempts", 3))
     if row.check_id is None:
-        return CheckView(
-            id=row.id,
-            name=row.name,
-            type=row.type,
-            status="UNKNOWN",
-            hard_status="UNKNOWN",
-            state_type="HARD",
-            attempt=0,
-            max_attempts=max_attempts,
-            flapping=False,
-            since=None,
-            last_result_at=None,
-            latency_ms=None,
-            reason="no results yet",
-            values={},
-        )
+        return no_results_yet(row.id, row.name, row.type, max_attempts)
     return CheckView(
         id=row.id,
         name=row.name,

@@ -36,10 +36,11 @@ DEFAULT_TIMEOUT_S = 10.0  # as stale_after reads a spec without one
 SLACK_S = 30.0
 
 
-def _stale(now: float) -> ColumnElement[Any]:
-    """1 where the check's last result is too old, else 0 (SQL)."""
+def stale_flag(now: float | ColumnElement[Any]) -> ColumnElement[Any]:
+    """1 where the check's last result is too old at `now` (a time, or a bound parameter),
+    else 0 (SQL)."""
     ch, cs = m.Check, m.CheckState
-    age = literal(now) - cs.last_result_at
+    age = (now if isinstance(now, ColumnElement) else literal(now)) - cs.last_result_at
     fresh_until = 2 * ch.interval + SLACK_S
     return case(
         (or_(cs.last_result_at.is_(None), ch.type.in_(sorted(PASSIVE_TYPES))), 0),
@@ -81,7 +82,7 @@ def device_rows(
     def only(stmt: AnySelect, device_col: Any) -> AnySelect:
         return stmt if ids is None else stmt.where(device_col.in_(ids))
 
-    stale = _stale(now)
+    stale = stale_flag(now)
     failing = or_(
         cs.check_id.is_(None),
         cs.status != "OK",

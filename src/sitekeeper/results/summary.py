@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, func, or_, select, true
+from sqlalchemy import Connection, case, delete, func, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from sitekeeper.db import models as m
@@ -41,6 +41,7 @@ SWEPT = "summary_swept"  # meta: "<time of the sweep> <inventory version it saw>
 SWEEP_EVERY_S = 15.0
 MAX_AGE_S = 3 * SWEEP_EVERY_S  # older than that: no sweeper runs; compute instead
 MAX_LISTED = 1_000  # device ids in one refresh; more are a sweep (no statement of 2,000 binds)
+ANALYZE_AFTER_ROWS = 1_000  # a sweep writing this many rows has the summary analyzed again
 
 COLUMNS = ("device_id", "client_id", "system", "criticality", "key", "status", "problem")
 
@@ -93,6 +94,11 @@ def refresh(session: Session, now: float, device_ids: Collection[int] | None = N
     if device_ids is None:
         _recount(conn, dialect, None)  # every client: a sweep also mends any drift
         upsert(conn, m.Meta, [{"key": SWEPT, "value": f"{now!r} {version}"}], ["key"])
+        if dialect == "postgresql" and len(clients) >= ANALYZE_AFTER_ROWS:
+            # a sweep that wrote many rows (the first, filling the summary): PostgreSQL's
+            # planner would otherwise plan the overview on the old figures until autovacuum
+            # comes by, and scan every row for the few problem devices
+            conn.execute(text("ANALYZE device_summary, summary_counts"))
     elif clients:
         _recount(conn, dialect, sorted(set(clients)))
     return len(clients)
@@ -146,7 +152,8 @@ def usable(session: Session, now: float) -> bool:
 
 def summary_rows(narrow: Narrow) -> AnySelect:
     """The summary in `device_rows`' columns but the newest result, which it does not keep,
-    narrowed like it."""
+    narrowed like it; `problem` is the stored flag (a boolean), so that a test of it can use
+    the index of the problem devices."""
     s = m.DeviceSummary
     return narrow(
         select(
@@ -156,7 +163,7 @@ def summary_rows(narrow: Narrow) -> AnySelect:
             s.criticality.label("criticality"),
             s.key.label("key"),
             s.status.label("status"),
-            case((s.problem, 1), else_=0).label("problem"),
+            s.problem.label("problem"),
         ),
         s.client_id,
     )

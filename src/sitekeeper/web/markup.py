@@ -13,7 +13,6 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from sitekeeper.results.queries import failing_checks
 from sitekeeper.statuswords import SYMBOL
 from sitekeeper.timefmt import ago
 
@@ -100,7 +99,7 @@ def problem_rows(problems: Iterable[Any], now: float, names: Any, here: bool) ->
         name, key = escape(d.name), escape(d.key)
         shown = "" if d.key == d.name else f' <span class="key">{key}</span>'
         where = "" if here else _where(d, names)
-        lines = [_check_line(c) for c in failing_checks(d)]
+        lines = [_check_line(c) for c in d.failing]
         failing_text = (
             "<br>".join(lines)
             if lines
@@ -149,3 +148,57 @@ def place_rows(places: Iterable[Any], base: str, noun: str) -> Markup:
     if not rows:
         rows.append(f'  <tr role="row"><td role="cell" colspan="4">No {attr}s to show.</td></tr>\n')
     return _built("".join(rows))
+
+
+UNREACHABLE_WORD = "UNREACHABLE"
+
+
+def incident_rows(items: Iterable[Any], now: float, resolved: bool) -> Markup:
+    """The rows of an incidents table (partials/incident_rows.html): each root cause with
+    its severity and marks (acknowledged, flapping, silenced), where it is, how many devices
+    are cut off behind it, the impacted services, and since (or when it resolved)."""
+    rows = []
+    label = "Resolved" if resolved else "Since"
+    for i in items:
+        iid, root = escape(i.id), i.root
+        marks = f'      <span class="muted">severity {escape(i.severity)}</span>\n'
+        if i.acked_at:
+            marks += '      <span class="tag">acknowledged</span>\n'
+        if i.flapping:
+            marks += f"     {FLAPPING}\n"
+        if i.silenced_by:
+            marks += f'      <span class="tag">silenced: {escape(i.silenced_by)}</span>\n'
+        n = i.unreachable_count
+        cut_off = f"{n} device{'s' if n != 1 else ''} {badge(UNREACHABLE_WORD)}" if n else "—"
+        impacted = ", ".join(str(escape(s.name)) for s in i.services) or "—"
+        rows.append(
+            f'  <tr role="row" data-incident="{iid}">\n'
+            f'    <td role="cell" data-label="#"><a href="/incidents/{iid}">#{iid}</a></td>\n'
+            '    <td role="cell" data-label="Root cause">\n'
+            f"      {badge('DOWN' if i.state == 'open' else 'UP')}\n"
+            f'      <a href="/devices/{escape(root.id)}">{escape(root.name)}</a>'
+            f' <span class="key">{escape(root.key)}</span>\n'
+            f"{marks}"
+            "    </td>\n"
+            f'    <td role="cell" data-label="Where"><a href="/clients/{escape(i.client_id)}">'
+            f'{escape(i.client)}</a> › <a href="/sites/{escape(i.site_id)}">{escape(i.site)}</a></td>\n'
+            f'    <td role="cell" data-label="Cut off behind it">{cut_off}</td>\n'
+            f'    <td role="cell" data-label="Impacted">{impacted}</td>\n'
+            f'    <td role="cell" data-label="{label}">'
+            f"{_when(i.resolved_at if resolved else i.opened_at, now)}</td>\n"
+            "  </tr>\n"
+        )
+    return _built("".join(rows))
+
+
+def fine_rows(places: Iterable[Any], base: str, noun: str) -> Markup:
+    """The folded list of places with nothing wrong: a link to each, with its device count
+    (the overview of an MSP folds hundreds of clients into it)."""
+    attr, base = escape(noun), escape(base)
+    return _built(
+        "".join(
+            f'<li data-{attr}="{escape(p.key)}"><a href="{base}{escape(p.id)}">{escape(p.name)}'
+            f'</a> <span class="muted">({escape(p.tally.total)})</span></li>'
+            for p in places
+        )
+    )

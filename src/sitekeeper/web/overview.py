@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sitekeeper.api.scope import Scope
 from sitekeeper.db import models as m
 from sitekeeper.inventory.kinds import System
-from sitekeeper.results.overview import StatusCount, portfolio
-from sitekeeper.results.queries import DeviceView, device_views
+from sitekeeper.results.overview import Counted, portfolio
+from sitekeeper.results.problems import ListedProblem, listed_problems
 from sitekeeper.state.model import DeviceStatus
 from sitekeeper.web.views import MAX_PROBLEMS_SHOWN, Place, Tally, problems_first
 
@@ -25,7 +25,7 @@ from sitekeeper.web.views import MAX_PROBLEMS_SHOWN, Place, Tally, problems_firs
 class Overview:
     tally: Tally
     unreachable: int
-    problems: list[DeviceView]  # the first MAX_PROBLEMS_SHOWN, not UNREACHABLE
+    problems: list[ListedProblem]  # the first MAX_PROBLEMS_SHOWN, not UNREACHABLE
     problems_hidden: int
     systems: list[tuple[str, Tally]]
     clients: list[Place]
@@ -40,46 +40,44 @@ def portfolio_overview(scope: Scope, now: float) -> Overview:
         limit=MAX_PROBLEMS_SHOWN,
         everyone=scope.principal.client_ids is None,
     )
-    by_system: dict[str, list[StatusCount]] = {s.value: [] for s in System}
-    by_system.update(found.by_system)
-    everyone = [c for counts in found.by_system.values() for c in counts]
+    nothing = Counted({}, 0)
+    systems = [s.value for s in System]  # each, with devices or not; then any other
+    systems += [s for s in found.by_system if s not in systems]
+    everyone: dict[str, int] = {}
+    for counted in found.by_system.values():
+        for status, n in counted.devices.items():
+            everyone[status] = everyone.get(status, 0) + n
     return Overview(
-        tally=_tally(everyone),
-        unreachable=sum(c.devices for c in everyone if c.status == "UNREACHABLE"),
+        tally=Tally.counted(everyone, sum(c.problems for c in found.by_system.values())),
+        unreachable=everyone.get(DeviceStatus.UNREACHABLE.value, 0),
         problems=_problem_views(scope, now, found.problem_ids),
         problems_hidden=max(0, found.listed_problems - MAX_PROBLEMS_SHOWN),
-        systems=[(system, _tally(cs)) for system, cs in by_system.items()],
+        systems=[(system, _tally(found.by_system.get(system, nothing))) for system in systems],
         clients=_clients(scope, found.by_client),
         last_result=found.last_result_at,
     )
 
 
-def _tally(counts: list[StatusCount]) -> Tally:
-    by: dict[str, int] = {}
-    for c in counts:
-        by[c.status] = by.get(c.status, 0) + c.devices
-    return Tally.counted(by, problems=sum(c.problems for c in counts))
+def _tally(counted: Counted) -> Tally:
+    return Tally.counted(counted.devices, counted.problems)
 
 
-def _clients(scope: Scope, counts: dict[int, list[StatusCount]]) -> list[Place]:
+def _clients(scope: Scope, counts: dict[int, Counted]) -> list[Place]:
     stmt = scope.where(
         select(m.Client.id, m.Client.key, m.Client.name).order_by(m.Client.name), m.Client.id
     )
+    nothing = Counted({}, 0)
     rows = [
-        Place(cid, key, name, _tally(counts.get(cid, [])))
-        for cid, key, name in scope.session.execute(stmt)
+        Place(cid, key, name, _tally(counts.get(cid, nothing)))
+        for cid, key, name in scope.session.connection().execute(stmt)
     ]
     return sorted(rows, key=problems_first)
 
 
-def _problem_views(scope: Scope, now: float, ids: list[int]) -> list[DeviceView]:
-    """Full views (with their checks) of just these devices, in device_views' order."""
-    if not ids:
-        return []
+def _problem_views(scope: Scope, now: float, ids: list[int]) -> list[ListedProblem]:
+    """Just these devices, with their failing checks, in device_views' order."""
 
     def narrow(stmt: Any) -> Any:
-        return scope.where(stmt, m.Device.client_id).where(m.Device.id.in_(ids))
+        return scope.where(stmt, m.Device.client_id)
 
-    views = device_views(scope.session, now=now, narrow=narrow, with_values=False)
-    # a device may have recovered between the two reads: list what is still a problem
-    return [d for d in views if d.is_problem and d.status != DeviceStatus.UNREACHABLE.value]
+    return listed_problems(scope.session, now, ids, narrow)

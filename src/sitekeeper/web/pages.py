@@ -55,12 +55,20 @@ def _overview(scope: PageScope, now: float) -> dict[str, Any]:
         "problems": page.problems,
         "problems_hidden": page.problems_hidden,
         "systems": page.systems,
-        "clients": page.clients,
-        "fold_clients_over": FOLD_CLIENTS_OVER,
-        "names": v.Names.load(scope, clients=(d.client for d in page.problems)),
+        **_folded(page.clients),
+        "names": v.Names.of(page.problems),
         "live_url": "/live/overview",
         **_fresh(page.last_result, now),
     }
+
+
+def _folded(clients: list[v.Place]) -> dict[str, list[v.Place]]:
+    """Past FOLD_CLIENTS_OVER clients, those with nothing wrong are `fine`, folded into a
+    list of links; the rest are `listed` in the table."""
+    if len(clients) <= FOLD_CLIENTS_OVER:
+        return {"listed": clients, "fine": []}
+    fine = [c for c in clients if not c.tally.problems]
+    return {"listed": [c for c in clients if c.tally.problems] if fine else clients, "fine": fine}
 
 
 @router.get("/")

@@ -12,7 +12,15 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 
 from sitekeeper import timefmt
-from sitekeeper.web.markup import badge, check_line, place_rows, problem_rows, when
+from sitekeeper.web.markup import (
+    badge,
+    check_line,
+    fine_rows,
+    incident_rows,
+    place_rows,
+    problem_rows,
+    when,
+)
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -58,6 +66,8 @@ def make_templates() -> Jinja2Templates:
         check_line=check_line,
         problem_rows=problem_rows,
         place_rows=place_rows,
+        incident_rows=incident_rows,
+        fine_rows=fine_rows,
     )
     env.filters.update(value_text=value_text)
     env.globals["ago"] = ago

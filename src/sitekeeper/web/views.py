@@ -13,16 +13,12 @@ from sitekeeper.db import models as m
 from sitekeeper.inventory.graph import topological_order
 from sitekeeper.inventory.kinds import System
 from sitekeeper.results.overview import SEVERITY
+from sitekeeper.results.problems import ListedProblem
 from sitekeeper.results.queries import DeviceView, device_views
 from sitekeeper.state.model import DEVICE_SEVERITY, DeviceStatus
 
 STATUS_ORDER = [s.value for s in sorted(DeviceStatus, key=lambda s: -DEVICE_SEVERITY[s])]
 MAX_PROBLEMS_SHOWN = 200  # a portfolio-wide outage should not make a 10 MB page
-
-
-def worst(statuses: Iterable[str]) -> str:
-    """The most severe device status; UP when there is nothing to judge."""
-    return max(statuses, key=SEVERITY.__getitem__, default="UP")
 
 
 @dataclass(frozen=True)
@@ -44,11 +40,11 @@ class Tally:
     @classmethod
     def counted(cls, by: dict[str, int], problems: int) -> Tally:
         """From devices counted by status (those with none may be left out)."""
-        by = {s: n for s, n in by.items() if n}
+        counts = [(s, by[s]) for s in STATUS_ORDER if by.get(s)]  # most severe first
         return cls(
-            total=sum(by.values()),
-            counts=[(s, by[s]) for s in STATUS_ORDER if s in by],
-            worst=worst(by),
+            total=sum(n for _, n in counts),
+            counts=counts,
+            worst=counts[0][0] if counts else DeviceStatus.UP.value,
             problems=problems,
         )
 
@@ -145,6 +141,15 @@ class Names:
             clients={key: (cid, name) for cid, key, name in scope.session.execute(cstmt)},
             sites={(ck, sk): (sid, name) for sid, ck, sk, name in scope.session.execute(sstmt)},
         )
+
+    @classmethod
+    def of(cls, problems: Iterable[ListedProblem]) -> Names:
+        """The clients and sites of listed problems, which carry their ids and names."""
+        clients, sites = {}, {}
+        for p in problems:
+            clients[p.client] = (p.client_id, p.client_name)
+            sites[p.client, p.site] = (p.site_id, p.site_name)
+        return cls(clients=clients, sites=sites)
 
 
 @dataclass(frozen=True)
