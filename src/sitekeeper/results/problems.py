@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BindParameter, Double, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Double, Integer, and_, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from sitekeeper.db import models as m
@@ -60,10 +61,12 @@ def listed_problems(
     if not ids:
         return []
     conn = session.connection()  # Core rows: these are plain columns, no ORM entities
-    rows = conn.execute(narrow(_devices()), {"ids": sorted(set(ids))}).all()
+    postgresql = conn.dialect.name == "postgresql"
+    rows = conn.execute(narrow(_devices(postgresql)), {"ids": sorted(set(ids))}).all()
     if not rows:
         return []
-    checks = _checks(conn.execute(_checks_of(), {"now": now, "ids": [row[0] for row in rows]}))
+    found = {"now": now, "ids": [row[0] for row in rows]}
+    checks = _checks(conn.execute(_checks_of(postgresql), found))
     listed = []
     for row in rows:
         shown = status_of(row[6:9], row[9:13])
@@ -103,12 +106,22 @@ SEVERITY = {s.value: n for s, n in DEVICE_SEVERITY.items()}
 CHECK_ORDER = {s.value: -n for s, n in CHECK_SEVERITY.items()}
 
 
+def _among_ids(column: Any, postgresql: bool) -> ColumnElement[bool]:
+    """`column` is one of the bound list `ids`: on PostgreSQL one array parameter (`= ANY`),
+    which it plans in a fraction of the time of a list of 200 parameters; elsewhere IN."""
+    among: ColumnElement[bool] = (
+        column == any_(bindparam("ids", type_=ARRAY(Integer)))
+        if postgresql
+        else column.in_(bindparam("ids", expanding=True))
+    )
+    return among
+
+
 @cache
-def _devices() -> AnySelect:
+def _devices(postgresql: bool) -> AnySelect:
     """The listed devices (`ids`) with their states and their client's and site's names;
     built once, as its parameters are bound at execution."""
     d, ds, de, c, s = m.Device, m.DeviceState, m.DeviceEffective, m.Client, m.Site
-    ids: BindParameter[Any] = bindparam("ids", expanding=True)
     return (
         select(
             d.id,
@@ -134,14 +147,14 @@ def _devices() -> AnySelect:
         .join(s, s.id == d.site_id)
         # each state table narrowed to the ids too: PostgreSQL then reads 200 rows of each
         # by its key, where it would otherwise hash-join every device's state row
-        .outerjoin(ds, and_(ds.device_id == d.id, ds.device_id.in_(ids)))
-        .outerjoin(de, and_(de.device_id == d.id, de.device_id.in_(ids)))
-        .where(d.id.in_(ids), d.retired_at.is_(None))
+        .outerjoin(ds, and_(ds.device_id == d.id, _among_ids(ds.device_id, postgresql)))
+        .outerjoin(de, and_(de.device_id == d.id, _among_ids(de.device_id, postgresql)))
+        .where(_among_ids(d.id, postgresql), d.retired_at.is_(None))
     )
 
 
 @cache
-def _checks_of() -> AnySelect:
+def _checks_of(postgresql: bool) -> AnySelect:
     """The active checks of devices `ids` with their states, whether each is stale at `now`
     (as the summary judges it) and its max_attempts from the spec; built once."""
     ch, cs = m.Check, m.CheckState
@@ -156,7 +169,7 @@ def _checks_of() -> AnySelect:
             func.coalesce(ch.spec["max_attempts"].as_integer(), DEFAULT_MAX_ATTEMPTS),
         )
         .outerjoin(cs, cs.check_id == ch.id)
-        .where(ch.device_id.in_(bindparam("ids", expanding=True)), ch.retired_at.is_(None))
+        .where(_among_ids(ch.device_id, postgresql), ch.retired_at.is_(None))
         .order_by(ch.device_id, ch.id)
     )
 
