@@ -141,19 +141,9 @@ def portfolio(
         key,
     ) in session.connection().execute(stmt):  # Core rows: plain columns, no entities
         if part == 0:
-            got = by_client.get(client_id)
-            if got is None:
-                by_client[client_id] = Counted({status: n}, problems)
-            else:
-                got.devices[status] = n  # one row per client and status
-                got.problems += problems
+            _add(by_client, client_id, status, n, problems)
         elif part == 1:
-            got = by_system.get(system)
-            if got is None:
-                by_system[system] = Counted({status: n}, problems)
-            else:
-                got.devices[status] = n
-                got.problems += problems
+            _add(by_system, system, status, n, problems)
             if status != DeviceStatus.UNREACHABLE.value:
                 listed += problems
             if newest is not None and (last is None or newest > last):
@@ -164,6 +154,16 @@ def portfolio(
     if kept:
         last = _newest_result(session, narrow, everyone=everyone)
     return Portfolio(by_client, by_system, last or None, [p[-1] for p in picked], listed)
+
+
+def _add(into: dict[Any, Counted], key: Any, status: str, n: int, problems: int) -> None:
+    """One row of counts (a client's or a system's, in one status) into its `Counted`."""
+    got = into.get(key)
+    if got is None:
+        into[key] = Counted({status: n}, problems)
+    else:
+        got.devices[status] = n  # one row per key and status
+        got.problems += problems
 
 
 def _newest_result(session: Session, narrow: Narrow, *, everyone: bool) -> float | None:

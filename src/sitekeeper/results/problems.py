@@ -18,16 +18,18 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from sitekeeper.db import models as m
+from sitekeeper.results.overview import SEVERITY
 from sitekeeper.results.queries import (
     STATE_COLUMNS,
     AnySelect,
     CheckView,
     all_stale,
     no_results_yet,
+    state_failing,
     status_of,
 )
 from sitekeeper.results.shown import stale_flag
-from sitekeeper.state.model import CHECK_SEVERITY, DEVICE_SEVERITY, CheckStatus, DeviceStatus
+from sitekeeper.state.model import CHECK_SEVERITY, DeviceStatus
 
 DEFAULT_MAX_ATTEMPTS = 3  # as queries.device_views reads a spec without one
 
@@ -101,8 +103,6 @@ def listed_problems(
 
 
 UP, UNREACHABLE = DeviceStatus.UP.value, DeviceStatus.UNREACHABLE.value
-OK = CheckStatus.OK.value
-SEVERITY = {s.value: n for s, n in DEVICE_SEVERITY.items()}
 CHECK_ORDER = {s.value: -n for s, n in CHECK_SEVERITY.items()}
 
 
@@ -200,7 +200,7 @@ def _checks(rows: Iterable[Any]) -> dict[int, tuple[list[CheckView], bool, float
         failing, every_stale, newest = out.get(device_id, ([], True, 0.0))
         if state_id is None:
             failing.append(no_results_yet(id_, name, type_, max_attempts))
-        elif status != OK or hard != OK or flapping or stale:  # queries.is_failing
+        elif state_failing(status, hard, flapping, bool(stale)):
             failing.append(
                 CheckView(
                     id=id_,

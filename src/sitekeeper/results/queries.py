@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Select, func, null, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from sitekeeper.checks.duration import parse_duration
@@ -76,12 +76,15 @@ class DeviceView:
 
 def is_failing(c: CheckView) -> bool:
     """A check a list of problems shows: failing (also while still soft), flapping or stale."""
-    return (
-        c.status != CheckStatus.OK.value
-        or c.hard_status != CheckStatus.OK.value
-        or c.flapping
-        or c.stale
-    )
+    return state_failing(c.status, c.hard_status, c.flapping, c.stale)
+
+
+def state_failing(status: str, hard_status: str, flapping: bool, stale: bool) -> bool:
+    """`is_failing` of a check's state as read, before any view is built of it."""
+    return status != OK or hard_status != OK or flapping or stale
+
+
+OK = CheckStatus.OK.value
 
 
 def failing_checks(view: DeviceView) -> list[CheckView]:
@@ -105,18 +108,17 @@ def device_views(
     now: float | None = None,
     *,
     narrow: Callable[[AnySelect], AnySelect] | None = None,
-    with_values: bool = True,
 ) -> list[DeviceView]:
     """Active devices with their checks, problems first (by severity, criticality, name).
 
     With `now`, checks without a recent result are marked stale, and a device whose checks are
     all stale is shown UNKNOWN: its last known status is no longer news. `narrow` adds
-    conditions on `m.Device` (the API passes the caller's scope and its filters). Without
-    `with_values` the checks' last values are left empty (lists of problems do not show them).
+    conditions on `m.Device` (the API passes the caller's scope and its filters).
 
-    The overview reads every device of the MSP through here, so only the columns the views
-    show are selected (no ORM objects, no inventory entry or baseline to decode), and the
-    checks are found with the devices' own conditions rather than a list of their ids."""
+    A client's or a site's page reads every device of it through here, so only the columns
+    the views show are selected (no ORM objects, no inventory entry or baseline to decode),
+    and the checks are found with the devices' own conditions rather than a list of their
+    ids. (The overview reads only its listed problems, through `results.problems`.)"""
     d, ds, de = m.Device, m.DeviceState, m.DeviceEffective
 
     def devices(stmt: AnySelect) -> AnySelect:
@@ -166,7 +168,7 @@ def device_views(
                 ch.type,
                 ch.spec,
                 *STATE_COLUMNS,
-                cs.values if with_values else null().label("values"),
+                cs.values,
             )
             .outerjoin(cs, cs.check_id == ch.id)
             .where(ch.device_id.in_(devices(select(d.id))), ch.retired_at.is_(None))

@@ -124,9 +124,8 @@ class Names:
     sites: dict[tuple[str, str], tuple[int, str]]
 
     @classmethod
-    def load(cls, scope: Scope, clients: Iterable[str] | None = None) -> Names:
-        """Every visible client and site, or those of the `clients` (keys) only: the overview
-        links just the clients of the problems it lists."""
+    def load(cls, scope: Scope) -> Names:
+        """Every visible client and site."""
         cstmt = scope.where(select(m.Client.id, m.Client.key, m.Client.name), m.Client.id)
         sstmt = scope.where(
             select(m.Site.id, m.Client.key, m.Site.key, m.Site.name).join(
@@ -134,9 +133,6 @@ class Names:
             ),
             m.Site.client_id,
         )
-        if clients is not None:
-            keys = sorted(set(clients))
-            cstmt, sstmt = cstmt.where(m.Client.key.in_(keys)), sstmt.where(m.Client.key.in_(keys))
         return cls(
             clients={key: (cid, name) for cid, key, name in scope.session.execute(cstmt)},
             sites={(ck, sk): (sid, name) for sid, ck, sk, name in scope.session.execute(sstmt)},
