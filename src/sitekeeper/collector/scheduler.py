@@ -65,14 +65,18 @@ class Scheduler:
         self._run = run
         self._sink = sink
         self._clock = clock
-        self._sem = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
         self._entries: dict[int, _Entry] = {}
         self._by_device: dict[int, set[int]] = {}
         self._heap: list[tuple[float, int, int]] = []
-        # the dispatcher's sleep: it is woken early only for a run due before it would wake
-        self._waiter: asyncio.Future[None] | None = None
-        self._sleeping_until = float("inf")
-        self._tasks: set[asyncio.Task[None]] = set()
+        # The dispatcher is a plain loop callback on one timer (no task, no future per
+        # wake-up): armed for the earliest due run, re-armed early only for a run due before.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.Handle | None = None
+        self._armed_for = float("inf")  # monotonic time the timer fires at
+        self._stopping = False
+        self._waiting_for_room = False  # every slot taken: the next run to finish dispatches
+        self._running: dict[int, asyncio.Task[None]] = {}  # strong references, by id(entry)
         self.stats = SchedulerStats()
 
     def __len__(self) -> int:
@@ -104,64 +108,79 @@ class Scheduler:
                     entry.generation += 1
                     entry.due = now + spread_offset(cid, info.spec.interval)
                     self._push(entry)
-        self._wake()
 
     def _push(self, entry: _Entry) -> None:
         heapq.heappush(self._heap, (entry.due, entry.info.id, entry.generation))
-        if entry.due < self._sleeping_until:
-            self._wake()
+        if entry.due < self._armed_for:
+            self._arm(0.0)
 
-    def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+    def _arm(self, delay: float) -> None:
+        """Dispatch `delay` seconds from now (replacing a later wake-up)."""
+        loop = self._loop
+        if loop is None or self._stopping:
+            return  # run() dispatches when it starts
+        if self._timer is not None:
+            self._timer.cancel()
+        self._armed_for = self._clock.monotonic() + delay
+        if delay <= 0:
+            self._timer = loop.call_soon(self._dispatch)
+        else:
+            self._timer = loop.call_later(delay, self._dispatch)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until `stop` is set; then wait for in-flight checks (each bounded by its deadline)."""
-        loop = asyncio.get_running_loop()
-        stopper = asyncio.ensure_future(stop.wait())
-        stopper.add_done_callback(lambda _: self._wake())
+        self._loop = asyncio.get_running_loop()
+        self._stopping = False
+        self._arm(0.0)
         try:
-            while not stop.is_set():
-                delay = self._dispatch_due()
-                if delay is None or delay > 0:
-                    # One future and one timer per sleep; a finished run whose next slot is
-                    # later than the wake-up (nearly all of them) does not wake the loop.
-                    timeout = min(delay, 1.0) if delay is not None else 1.0
-                    self._waiter = loop.create_future()
-                    self._sleeping_until = self._clock.monotonic() + timeout
-                    timer = loop.call_later(timeout, self._wake)
-                    try:
-                        await self._waiter
-                    finally:
-                        timer.cancel()
-                        self._waiter = None
-                        self._sleeping_until = float("inf")
-                else:
-                    await asyncio.sleep(0)  # let started checks run before dispatching more
+            await stop.wait()
         finally:
-            stopper.cancel()
-            if self._tasks:
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._stopping = True
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._armed_for = float("inf")
+            if self._running:
+                await asyncio.gather(*self._running.values(), return_exceptions=True)
+            self._loop = None
+
+    def _dispatch(self) -> None:
+        """Start every check that is due (while there is room), then sleep until the next."""
+        self._timer = None
+        self._armed_for = float("inf")
+        if self._stopping or self._loop is None:
+            return
+        delay = self._dispatch_due()
+        if delay is None:
+            self._arm(1.0)  # nothing scheduled (or no room): look again in a while
+        else:
+            self._arm(delay)
 
     def _dispatch_due(self) -> float | None:
-        """Start every check that is due; return seconds until the next one (None if none)."""
+        """Start every check that is due; return seconds until the next one (None if none,
+        or if every slot is taken: then the next run to finish dispatches)."""
+        loop = self._loop
+        assert loop is not None
         now = self._clock.monotonic()
         started = 0
-        while self._heap:
-            due, cid, gen = self._heap[0]
+        heap, entries = self._heap, self._entries
+        while heap:
+            due, cid, gen = heap[0]
             if due > now + EARLY_S:
                 return due - now
-            heapq.heappop(self._heap)
-            entry = self._entries.get(cid)
+            if self.stats.in_flight >= self._concurrency:
+                self._waiting_for_room = True
+                return None
+            heapq.heappop(heap)
+            entry = entries.get(cid)
             if entry is None or entry.generation != gen:
                 continue  # stale: rescheduled or removed
             if entry.running:
                 self.stats.overlaps_prevented += 1
                 continue  # rescheduled when the running one finishes
             entry.running = True
-            task = asyncio.create_task(self._execute(entry, due))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.stats.in_flight += 1
+            self._running[id(entry)] = loop.create_task(self._execute(entry, due))
             started += 1
             if started >= 1000:
                 return 0.0  # yield to the loop now and then under a large backlog
@@ -203,15 +222,18 @@ class Scheduler:
 
     async def _execute(self, entry: _Entry, due: float) -> None:
         info = entry.info
+        stats = self.stats
         try:
-            async with self._sem:
-                self.stats.record_start(max(0.0, self._clock.monotonic() - due))
-                self.stats.in_flight += 1
-                self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
-                try:
-                    obs = await self._run(info)
-                finally:
-                    self.stats.in_flight -= 1
+            try:
+                stats.record_start(max(0.0, self._clock.monotonic() - due))
+                if stats.in_flight > stats.max_in_flight:
+                    stats.max_in_flight = stats.in_flight
+                obs = await self._run(info)
+            finally:
+                stats.in_flight -= 1
+                if self._waiting_for_room:  # a slot is free: start what waited for one
+                    self._waiting_for_room = False
+                    self._arm(0.0)
             status, _ = classify(obs, info.spec)
             was_ok = entry.consecutive_non_ok == 0
             entry.consecutive_non_ok = (
@@ -227,6 +249,7 @@ class Scheduler:
             status = CheckStatus.UNKNOWN
         finally:
             entry.running = False
+            self._running.pop(id(entry), None)
         if entry.retired:
             return
         delay = next_delay(entry.info.spec, status, entry.consecutive_non_ok)

@@ -16,6 +16,8 @@ import socket
 from sitekeeper.probes._expiry import Expiry, expiry
 
 _IN_PROGRESS = (errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK)
+# Linux opens the socket non-blocking (one system call fewer per check than setblocking)
+_NONBLOCK = getattr(socket, "SOCK_NONBLOCK", 0)
 AddrInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[object, ...]]
 
 
@@ -54,9 +56,10 @@ async def _connect_one(
     loop: asyncio.AbstractEventLoop, info: AddrInfo, deadlines: Expiry, deadline: float
 ) -> None:
     family, kind, proto, _, sockaddr = info
-    sock = socket.socket(family, kind, proto)
+    sock = socket.socket(family, kind | _NONBLOCK, proto)
     try:
-        sock.setblocking(False)
+        if not _NONBLOCK:
+            sock.setblocking(False)
         code = sock.connect_ex(sockaddr)
         if code in _IN_PROGRESS:
             fd = sock.fileno()
@@ -85,7 +88,7 @@ async def connect_and_close(address: str, port: int, wait: float) -> None:
     if infos is None:
         async with asyncio.timeout_at(deadline):
             infos = await _resolve(loop, address, port)
-    deadlines = expiry()
+    deadlines = expiry(loop)
     first: OSError | None = None
     for info in infos:
         try:

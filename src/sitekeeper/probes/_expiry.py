@@ -1,11 +1,16 @@
 """Deadlines for many futures on one loop timer: cheaper than a timer (or asyncio.timeout)
 per probe, which costs a timer handle to create and another loop pass to cancel.
 
-    slot = expire_at(loop, future, deadline)  # future fails with TimeoutError at deadline
+    deadlines = expiry()
+    slot = deadlines.watch(future, deadline)  # future fails with TimeoutError at deadline
     try:
         await future
     finally:
-        forget(slot)
+        deadlines.forget(slot)
+
+`watch(task, deadline, cancel_task)` cancels a task instead, and `expired(slot)` then tells
+the task's own cancellation from one that came from outside (the collector's guard around
+each probe: `collector.runner`).
 
 Deadlines sit in a heap; a finished future's entry is only marked (not searched for) and
 dropped when it reaches the top, and the heap is rebuilt without such entries when they
@@ -19,12 +24,27 @@ import heapq
 import itertools
 import math
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 SLACK = 0.005  # s: deadlines this close together expire in one timer call
 COMPACT_AT = 1024  # never rebuild a heap smaller than this
 
-Slot = list[Any]  # [future or None]: None once forgotten or expired
+# [future or None, what to do at the deadline, expired?]: None once forgotten or expired
+Slot = list[Any]
+
+
+def fail_with_timeout(future: asyncio.Future[Any]) -> None:
+    future.set_exception(TimeoutError())
+
+
+def cancel_task(task: asyncio.Future[Any]) -> None:
+    task.cancel()
+
+
+def expired(slot: Slot) -> bool:
+    """Whether the deadline of this slot was reached (rather than the slot forgotten)."""
+    return bool(slot[2])
 
 
 class Expiry:
@@ -41,9 +61,15 @@ class Expiry:
     def __len__(self) -> int:
         return self._live
 
-    def watch(self, future: asyncio.Future[Any], deadline: float) -> Slot:
-        """Fail `future` with TimeoutError at `deadline` (loop time) unless it is done."""
-        slot: Slot = [future]
+    def watch(
+        self,
+        future: asyncio.Future[Any],
+        deadline: float,
+        at_deadline: Callable[[asyncio.Future[Any]], None] = fail_with_timeout,
+    ) -> Slot:
+        """At `deadline` (loop time), unless `future` is done by then, fail it with
+        TimeoutError (or do `at_deadline` to it)."""
+        slot: Slot = [future, at_deadline, False]
         heapq.heappush(self._heap, (deadline, next(self._seq), slot))
         self._live += 1
         if deadline + SLACK < self._timer_at:
@@ -80,7 +106,8 @@ class Expiry:
             slot[0] = None
             self._live -= 1
             if not future.done():
-                future.set_exception(TimeoutError())
+                slot[2] = True
+                slot[1](future)
         if heap:
             self._arm(heap[0][0] + SLACK)
 
@@ -88,9 +115,10 @@ class Expiry:
 _BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Expiry] = weakref.WeakKeyDictionary()
 
 
-def expiry() -> Expiry:
-    """The running loop's deadlines, made on first use."""
-    loop = asyncio.get_running_loop()
+def expiry(loop: asyncio.AbstractEventLoop | None = None) -> Expiry:
+    """The deadlines of `loop` (the running loop when not given), made on first use."""
+    if loop is None:
+        loop = asyncio.get_running_loop()
     found = _BY_LOOP.get(loop)
     if found is None:
         found = _BY_LOOP[loop] = Expiry(loop)
