@@ -58,6 +58,12 @@ async def run(info: CheckInfo) -> Observation:
         await http.close()
 
 
+def assert_no_cancellation_left() -> None:
+    """The check's task is not left with a pending cancellation: it can go on awaiting."""
+    current = asyncio.current_task()
+    assert current is not None and current.cancelling() == 0
+
+
 @pytest.mark.usefixtures("short_grace")
 async def test_a_probe_that_ignores_its_deadline_is_cut_off_with_a_timeout(
     monkeypatch: pytest.MonkeyPatch,
@@ -69,9 +75,7 @@ async def test_a_probe_that_ignores_its_deadline_is_cut_off_with_a_timeout(
     assert obs.ok is False and obs.check_id == 7
     assert obs.error == "timed out after 0.2s (the probe overran its deadline)"
     assert 0.25 <= took < 2.0, took
-    # the task is not left with a pending cancellation: it can go on awaiting
-    current = asyncio.current_task()
-    assert current is not None and current.cancelling() == 0
+    assert_no_cancellation_left()
     await asyncio.sleep(0.01)
 
 
@@ -80,10 +84,8 @@ async def test_a_probe_that_swallows_the_cut_still_returns_and_leaves_no_cancell
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(PROBES, "tcp", swallows_the_cut)
-    obs = await run(tcp_info(timeout=0.2))
-    assert obs.error == "late"
-    current = asyncio.current_task()
-    assert current is not None and current.cancelling() == 0
+    assert (await run(tcp_info(timeout=0.2))).error == "late"
+    assert_no_cancellation_left()
     await asyncio.sleep(0.01)
 
 
