@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import ssl
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -12,6 +15,7 @@ from sitekeeper.checks.specs import TcpCheck
 from sitekeeper.probes import tcp
 from sitekeeper.probes._common import fill, printable, unescape
 from sitekeeper.probes._expiry import expiry
+from sitekeeper.probes._writable import writable_watcher
 from sitekeeper.probes.base import Target
 
 from .conftest import MakeCtx
@@ -243,4 +247,60 @@ async def test_a_connect_only_check_leaves_no_watch_behind(
         assert (
             await tcp.probe(at(closed_port), TcpCheck(port=closed_port), make_ctx())
         ).ok is False
-    assert len(expiry()) == 0
+    assert len(expiry()) == 0 and watching() == 0
+
+
+def watching() -> int:
+    """Sockets the loop's shared writability watcher still waits for."""
+    watcher = writable_watcher(asyncio.get_running_loop())
+    return len(getattr(watcher, "_waiting", ()))
+
+
+@contextlib.contextmanager
+def full_backlog() -> Iterator[int]:
+    """A port whose accept queue is full: the kernel drops further SYNs, so a connect
+    hangs until its deadline (the loopback stand-in for a host that does not answer)."""
+    server = socket.socket()
+    held: list[socket.socket] = []
+    try:
+        server.bind((LOOPBACK, 0))
+        server.listen(0)
+        port = server.getsockname()[1]
+        for _ in range(3):
+            client = socket.socket()
+            client.setblocking(False)
+            client.connect_ex((LOOPBACK, port))
+            held.append(client)
+        yield port
+    finally:
+        for s in [*held, server]:
+            s.close()
+
+
+async def test_a_connect_that_gets_no_answer_times_out_at_the_deadline_and_the_next_works(
+    listeners: Listeners, make_ctx: MakeCtx
+) -> None:
+    open_port = await listeners.tcp(hang())
+    with full_backlog() as port:
+        await asyncio.sleep(0.05)  # the queued connects settle
+        t0 = time.monotonic()
+        obs = await tcp.probe(at(port), TcpCheck(port=port, timeout=0.3), make_ctx(0.3))
+        took = time.monotonic() - t0
+    assert obs.ok is False
+    assert obs.error == "timed out after 0.3s connecting"
+    assert 0.28 <= took < 0.3 + SLACK, took
+    # the timed-out socket's descriptor number is free again, and used by the next check
+    assert (await tcp.probe(at(open_port), TcpCheck(port=open_port), make_ctx())).ok is True
+    assert watching() == 0 and len(expiry()) == 0
+
+
+async def test_many_connect_only_checks_at_once_all_answer(
+    listeners: Listeners, closed_port: int, make_ctx: MakeCtx
+) -> None:
+    port = await listeners.tcp(hang())
+    checks = [
+        tcp.probe(at(p), TcpCheck(port=p), make_ctx()) for p in [port] * 300 + [closed_port] * 100
+    ]
+    results = await asyncio.gather(*checks)
+    assert [o.ok for o in results] == [True] * 300 + [False] * 100
+    assert watching() == 0

@@ -1,8 +1,8 @@
 """Connect and hang up: the whole of a TCP check that sends and expects nothing.
 
-A non-blocking socket, `connect`, one wait for writability, SO_ERROR, close. No stream
-reader or writer, no transport, no polite close to wait for: those cost more CPU than the
-connect itself. One deadline covers it all: the name lookup (when the address is not an IP literal)
+A non-blocking socket, `connect`, one wait for writability (in the loop's shared epoll set,
+`_writable`), SO_ERROR, close. No stream reader or writer, no transport, no polite close to
+wait for: those cost more CPU than the connect itself. One deadline covers it all: the name lookup (when the address is not an IP literal)
 under asyncio.timeout, the connect on the shared `_expiry` timer.
 """
 
@@ -14,6 +14,7 @@ import os
 import socket
 
 from sitekeeper.probes._expiry import Expiry, expiry
+from sitekeeper.probes._writable import Writers, writable_watcher
 
 _IN_PROGRESS = (errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK)
 # Linux opens the socket non-blocking (one system call fewer per check than setblocking)
@@ -47,13 +48,8 @@ async def _resolve(loop: asyncio.AbstractEventLoop, address: str, port: int) -> 
     return [(f, t, p, c, tuple(a)) for f, t, p, c, a in infos]
 
 
-def _wake(writable: asyncio.Future[None]) -> None:
-    if not writable.done():  # a deadline may have cancelled it in this same loop pass
-        writable.set_result(None)
-
-
 async def _connect_one(
-    loop: asyncio.AbstractEventLoop, info: AddrInfo, deadlines: Expiry, deadline: float
+    info: AddrInfo, writers: Writers, deadlines: Expiry, deadline: float
 ) -> None:
     family, kind, proto, _, sockaddr = info
     sock = socket.socket(family, kind | _NONBLOCK, proto)
@@ -62,15 +58,13 @@ async def _connect_one(
             sock.setblocking(False)
         code = sock.connect_ex(sockaddr)
         if code in _IN_PROGRESS:
-            fd = sock.fileno()
-            writable: asyncio.Future[None] = loop.create_future()
-            loop.add_writer(fd, _wake, writable)
+            writable = writers.watch(sock)
             slot = deadlines.watch(writable, deadline)
             try:
                 await writable
             finally:
                 deadlines.forget(slot)
-                loop.remove_writer(fd)
+                writers.forget(sock)
             code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if code != 0:
             raise OSError(code, os.strerror(code))
@@ -89,10 +83,11 @@ async def connect_and_close(address: str, port: int, wait: float) -> None:
         async with asyncio.timeout_at(deadline):
             infos = await _resolve(loop, address, port)
     deadlines = expiry(loop)
+    writers = writable_watcher(loop)
     first: OSError | None = None
     for info in infos:
         try:
-            await _connect_one(loop, info, deadlines, deadline)
+            await _connect_one(info, writers, deadlines, deadline)
         except TimeoutError:
             raise  # an OSError too, but the deadline is the whole check's
         except OSError as err:
