@@ -135,3 +135,68 @@ def test_envelopes_are_numbered_from_the_stores_high_water_mark(store: Store) ->
 
     asyncio.run(main())
     assert _last_seq(store) == 42
+
+
+def test_a_busy_flow_is_gathered_longer_and_a_trickle_is_not(store: Store) -> None:
+    """Past `busy_at` results in a batch the sink gathers for `busy_delay` (bigger batches:
+    fewer database pages written per result); when the flow falls back to a trickle, it
+    writes after `max_delay` again."""
+    ingestor, ids = _setup(store)
+    sizes: list[int] = []
+    waits: list[float] = []
+    written = asyncio.Event()
+
+    def report(r: IngestReport) -> None:
+        sizes.append(r.stored)
+        written.set()
+
+    async def stored_after(sink: EmbeddedSink, observation: Observation) -> float:
+        """Seconds from submitting one result until the sink has stored it."""
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        written.clear()
+        await sink.submit(observation)
+        await written.wait()
+        return loop.time() - t0
+
+    async def main() -> None:
+        sink = EmbeddedSink(ingestor, max_delay=0.05, busy_delay=0.6, busy_at=20, on_report=report)
+        await sink.start()
+        at = 6000.0
+        for _ in range(150):  # about 1.5 s of 20 results every 10 ms
+            for _ in range(20):
+                at += 1
+                await sink.submit(Observation(ids[0], at, True, latency_ms=1.0))
+            await asyncio.sleep(0.01)
+        await sink.flush()
+        for i in range(4):  # then a trickle: one result at a time
+            waits.append(await stored_after(sink, Observation(ids[1], at + i + 1, True)))
+        await sink.close()
+
+    asyncio.run(main())
+    assert sum(sizes) == 3004
+    # the first batch gathered for max_delay; those after it, for busy_delay
+    assert sizes[0] < 400
+    assert max(sizes) >= 600
+    # the first of the trickle still waits out the busy delay; from then on, max_delay
+    assert 0.5 < waits[0] < 1.5, waits
+    assert all(w < 0.4 for w in waits[1:]), waits
+
+
+def test_flush_writes_what_is_gathering_at_once(store: Store) -> None:
+    ingestor, ids = _setup(store)
+
+    async def main() -> float:
+        sink = EmbeddedSink(ingestor, max_delay=5.0)
+        await sink.start()
+        await sink.submit(Observation(ids[0], 7000.0, True))
+        await asyncio.sleep(0.05)
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        await sink.flush()
+        took = loop.time() - t0
+        await sink.close()
+        assert sink.stored == 1
+        return took
+
+    assert asyncio.run(main()) < 2.0
