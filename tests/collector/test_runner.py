@@ -108,3 +108,32 @@ async def test_a_probe_within_its_deadline_is_not_disturbed() -> None:
     obs = await run(tcp_info(timeout=1.0))
     assert obs.ok is False and obs.error is not None and "refused" in obs.error
     assert len(expiry()) == 0
+
+
+async def raises_a_timeout_of_its_own(
+    target: Target, spec: object, ctx: ProbeContext
+) -> Observation:
+    raise TimeoutError
+
+
+async def turns_the_cut_into_an_error(
+    target: Target, spec: object, ctx: ProbeContext
+) -> Observation:
+    try:
+        await asyncio.sleep(30)
+    except asyncio.CancelledError as err:  # as an old library's own timeout might
+        raise RuntimeError("gave up") from err
+    return ctx.observation(target, ok=True, started=time.time())
+
+
+@pytest.mark.usefixtures("short_grace")
+@pytest.mark.parametrize("probe", [raises_a_timeout_of_its_own, turns_the_cut_into_an_error])
+async def test_a_timeout_escaping_the_probe_is_reported_as_one(
+    monkeypatch: pytest.MonkeyPatch, probe: object
+) -> None:
+    monkeypatch.setitem(PROBES, "tcp", probe)
+    obs = await run(tcp_info(timeout=0.2))
+    assert obs.ok is False
+    assert obs.error == "timed out after 0.2s (the probe overran its deadline)"
+    assert_no_cancellation_left()
+    await asyncio.sleep(0.01)

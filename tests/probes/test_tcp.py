@@ -289,7 +289,8 @@ async def test_a_connect_that_gets_no_answer_times_out_at_the_deadline_and_the_n
     assert obs.ok is False
     assert obs.error == "timed out after 0.3s connecting"
     assert 0.28 <= took < 0.3 + SLACK, took
-    # the timed-out socket's descriptor number is free again, and used by the next check
+    # the timed-out socket left the watcher's set (unregistered before it was closed); its
+    # descriptor number is free again, and used by the next check
     assert (await tcp.probe(at(open_port), TcpCheck(port=open_port), make_ctx())).ok is True
     assert watching() == 0 and len(expiry()) == 0
 

@@ -4,8 +4,9 @@ The loop's own `add_writer` costs, per socket, a poll handle and several epoll_c
 ioctl calls on uvloop (libuv tests the descriptor, then adds, then removes it). Here, on
 Linux, each connecting socket is put once into one epoll set of our own, EPOLLONESHOT, and
 that set's descriptor is the only thing the loop watches: when it turns readable, one
-epoll_wait hands over every socket that is ready. Closing a socket takes it out of the set
-(the kernel does that), so nothing is removed by hand.
+epoll_wait hands over every socket that is ready. A socket that was woken is spent
+(EPOLLONESHOT) and leaves the set when it is closed; only one given up on before it was woken
+(a deadline) is removed by hand.
 
     watcher = writable_watcher(loop)
     future = watcher.watch(sock)     # done when the socket is writable
@@ -70,9 +71,13 @@ class EpollWriters:
         return future
 
     def forget(self, sock: socket.socket) -> None:
-        # the socket leaves the set when it is closed; a descriptor number used again by
-        # a later socket is registered afresh
-        self._waiting.pop(sock.fileno(), None)
+        fd = sock.fileno()
+        if self._waiting.pop(fd, None) is not None:
+            # not woken (a deadline or a cancellation): take it out of the set now. Closing
+            # would, but only if no copy of the socket outlives it (a fork, a dup); its late
+            # event would then wake whichever socket has its descriptor number next. A
+            # woken one is spent (EPOLLONESHOT), so the common case costs no system call.
+            self._epoll.unregister(fd)
 
     def _ready(self) -> None:
         waiting = self._waiting
