@@ -63,7 +63,6 @@ async def run_check(
     deadlines = expiry(loop)
     cancelling = task.cancelling()
     slot = deadlines.watch(task, loop.time() + info.spec.timeout + GRACE_S, cancel_task)
-    overran = f"timed out after {info.spec.timeout:g}s (the probe overran its deadline)"
     try:
         obs = await probe(target, info.spec, ctx)
         if expired(slot):  # cut off, but the probe swallowed the cancellation and answered
@@ -73,15 +72,24 @@ async def run_check(
         # ours (the guard's) unless someone else asked too, as asyncio.timeout decides
         if not expired(slot) or task.uncancel() > cancelling:
             raise
-        return ctx.observation(target, ok=False, started=started, error=overran)
+        return _overran(ctx, target, started, info.spec.timeout)
     except Exception as err:  # a probe bug must not stop the collector; it is reported
         if expired(slot):  # the cut, turned into another exception on its way up
             task.uncancel()
-            return ctx.observation(target, ok=False, started=started, error=overran)
+            return _overran(ctx, target, started, info.spec.timeout)
         if isinstance(err, TimeoutError):  # a timeout of the probe's own that escaped it
-            return ctx.observation(target, ok=False, started=started, error=overran)
+            return _overran(ctx, target, started, info.spec.timeout)
         return ctx.observation(
             target, ok=None, started=started, error=f"probe failed unexpectedly: {err!r}"
         )
     finally:
         deadlines.forget(slot)
+
+
+def _overran(ctx: ProbeContext, target: Target, started: float, timeout: float) -> Observation:
+    return ctx.observation(
+        target,
+        ok=False,
+        started=started,
+        error=f"timed out after {timeout:g}s (the probe overran its deadline)",
+    )

@@ -151,10 +151,8 @@ class Scheduler:
         if self._stopping or self._loop is None:
             return
         delay = self._dispatch_due()
-        if delay is None:
-            self._arm(1.0)  # nothing scheduled (or no room): look again in a while
-        else:
-            self._arm(delay)
+        # nothing scheduled (or no room): look again in a while
+        self._arm(1.0 if delay is None else delay)
 
     def _dispatch_due(self) -> float | None:
         """Start every check that is due; return seconds until the next one (None if none,

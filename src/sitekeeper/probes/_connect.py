@@ -2,8 +2,9 @@
 
 A non-blocking socket, `connect`, one wait for writability (in the loop's shared epoll set,
 `_writable`), SO_ERROR, close. No stream reader or writer, no transport, no polite close to
-wait for: those cost more CPU than the connect itself. One deadline covers it all: the name lookup (when the address is not an IP literal)
-under asyncio.timeout, the connect on the shared `_expiry` timer.
+wait for: those cost more CPU than the connect itself. One deadline covers it all: the name
+lookup (when the address is not an IP literal) under asyncio.timeout, the connect on the
+shared `_expiry` timer.
 """
 
 from __future__ import annotations

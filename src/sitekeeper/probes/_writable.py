@@ -24,7 +24,6 @@ import asyncio
 import select
 import socket
 import weakref
-from typing import Any
 
 
 def _wake(future: asyncio.Future[None]) -> None:
@@ -88,12 +87,14 @@ class EpollWriters:
 
 
 Writers = LoopWriters | EpollWriters
-_BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+_BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Writers] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def writable_watcher(loop: asyncio.AbstractEventLoop) -> Writers:
     """The watcher of `loop`, made on first use (its epoll set lives as long as the loop)."""
-    found: Writers | None = _BY_LOOP.get(loop)
+    found = _BY_LOOP.get(loop)
     if found is None:
         found = EpollWriters(loop) if hasattr(select, "epoll") else LoopWriters(loop)
         _BY_LOOP[loop] = found
